@@ -1,0 +1,49 @@
+# Descent: `make repl` and `make test` are all a fresh Debian machine with the Swift toolchain needs.
+SWIFT ?= swift
+BIN_DEBUG := .build/debug/descent
+BIN_RELEASE := .build/release/descent
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build release repl test unit-tests script-tests repl-tests bench docs deps clean
+
+all: build
+
+## deps: install the system packages the build needs (libedit-dev), when missing
+deps:
+	@if ! pkg-config --exists libedit 2>/dev/null; then \
+		echo "installing libedit-dev and pkg-config"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libedit-dev pkg-config >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build --product descent
+
+release: deps
+	$(SWIFT) build -c release --product descent
+
+## repl: build (release) and start the REPL
+repl: release
+	@$(BIN_RELEASE)
+
+## test: every test: Swift unit and golden-script tests, CLI tests, REPL tests through a pty
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	$(MAKE) --no-print-directory repl-tests
+
+repl-tests: deps
+	@python3 -c 'import pexpect' 2>/dev/null || python3 -m pip install -q pexpect
+	python3 Tests/REPL/test_repl.py $(BIN_DEBUG)
+
+## bench: the benchmarks of BENCHMARKS.md, side by side with CPython and Lua
+bench: release
+	@command -v hyperfine >/dev/null && command -v lua5.4 >/dev/null || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq hyperfine lua5.4 >/dev/null)
+	bench/run.sh $(BIN_RELEASE)
+
+## docs: regenerate docs/BUILTINS.md from the built-in declarations
+docs: build
+	$(BIN_DEBUG) --builtins-markdown > docs/BUILTINS.md
+
+clean:
+	rm -rf .build

@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds drop Swift's dynamic exclusivity checks: the interpreter's hot path touches the
+// value stack through a class, and the checks cost ~15% on call-heavy code (see BENCHMARKS.md).
+let fastRelease: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+]
+
+let package = Package(
+    name: "Descent",
+    products: [
+        .executable(name: "descent", targets: ["descent"]),
+        .library(name: "DescentLanguage", targets: ["DescentLanguage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"]), .brew(["libedit"])]
+        ),
+        .target(
+            name: "DescentLanguage",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: fastRelease
+        ),
+        .executableTarget(
+            name: "descent",
+            dependencies: [
+                "DescentLanguage",
+                "CEditLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: fastRelease
+        ),
+        .testTarget(
+            name: "DescentLanguageTests",
+            dependencies: ["DescentLanguage"]
+        ),
+        .testTarget(
+            name: "DescentCLITests",
+            dependencies: ["descent"]
+        ),
+    ]
+)

@@ -1,0 +1,105 @@
+/// Help for built-ins and user functions, for `help()`, the REPL's `:help` and docs/BUILTINS.md.
+extension Interpreter {
+    /// The built-in functions, in the order the documentation lists them.
+    public var builtinFunctions: [BuiltinFunction] {
+        builtinNames.compactMap { name in
+            if case .function(let f as BuiltinFunction)? = globals[name] { return f }
+            return nil
+        }
+    }
+
+    func helpText(for subject: Value, args: Arguments) throws -> String {
+        switch subject {
+        case .nil: return overview()
+        case .string(let name):
+            if let text = helpText(forName: name.value) { return text }
+            throw args.error("no help for '\(name.value)'\(suggestion(for: name.value, among: globals.defined.map(\.name)))", argument: 0)
+        case .function(let f): return helpText(forFunction: f)
+        default: return "\(subject.reprString) is a \(subject.typeName); help() describes functions and names"
+        }
+    }
+
+    /// Help for a global name: a function's signature and description, or a constant's meaning.
+    public func helpText(forName name: String) -> String? {
+        if let constant = Builtins.constants.first(where: { $0.name == name }), globals[name].map({ $0.isEqual(to: constant.value) || (name == "nan") }) ?? false {
+            return "\(name) = \(constant.value.reprString)\n    \(constant.summary)"
+        }
+        guard let value = globals[name] else { return nil }
+        if case .function(let f) = value { return helpText(forFunction: f) }
+        return "\(name) is a \(value.typeName): \(value.reprString)"
+    }
+
+    func helpText(forFunction function: FunctionObject) -> String {
+        if let builtin = function as? BuiltinFunction { return builtin.helpText }
+        guard let closure = function as? Closure else { return function.signature }
+        let documentation = closure.prototype.documentation.map { "\n    " + $0.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n    ") }
+        return "fn \(closure.signature)\(documentation ?? "")"
+    }
+
+    /// `help()` with no argument: every built-in, one line each, by category.
+    public func overview() -> String {
+        var lines = ["Built-in functions (help(name) or :help name for details):"]
+        var categories: [String] = []
+        for f in builtinFunctions where !categories.contains(f.category) { categories.append(f.category) }
+        for category in categories {
+            let names = builtinFunctions.filter { $0.category == category }.map(\.name)
+            lines.append("  \(pad(category + ":", 13))\(names.joined(separator: " "))")
+        }
+        lines.append("  \(pad("Constants:", 13))\(Builtins.constants.map(\.name).joined(separator: " "))")
+        return lines.joined(separator: "\n")
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        padded(text, width: width, fill: " ", align: "<")
+    }
+
+    /// docs/BUILTINS.md, generated from the same declarations `help` reads, with each example's result.
+    public static func builtinsMarkdown() -> String {
+        var out = """
+        # Built-in functions
+
+        Generated from the declarations in `Sources/DescentLanguage/Builtins.swift` by
+        `make docs` (`descent --builtins-markdown`); do not edit by hand. In the REPL, `:help name`
+        or `help(name)` shows the same text. Every function can also be called as a method on its
+        first argument: `map(xs, f)` is `xs.map(f)`.
+
+        """
+        let probe = Interpreter(output: Output(sink: { _ in }))
+        var categories: [String] = []
+        for f in probe.builtinFunctions where !categories.contains(f.category) { categories.append(f.category) }
+        for category in categories {
+            out += "\n## \(category)\n"
+            for f in probe.builtinFunctions where f.category == category {
+                out += "\n### `\(f.signature)`\n\n\(f.summary)\n\n```\n\(f.example)\n"
+                let printed = Interpreter.exampleResult(f.example)
+                if !printed.isEmpty { out += printed.split(separator: "\n", omittingEmptySubsequences: false).map { "# => \($0)" }.joined(separator: "\n") + "\n" }
+                out += "```\n"
+            }
+        }
+        out += "\n## Constants\n\n| name | value | meaning |\n|---|---|---|\n"
+        for constant in Builtins.constants {
+            out += "| `\(constant.name)` | `\(constant.value.reprString)` | \(constant.summary) |\n"
+        }
+        return out
+    }
+
+    /// What running an example shows: its printed output, then its value (or its error message).
+    public static func exampleResult(_ code: String) -> String {
+        var printed: [UInt8] = []
+        let interpreter = Interpreter(output: Output(sink: { printed += $0 }))
+        var lines: [String] = []
+        do {
+            let value = try interpreter.run(code, name: "<example>")
+            interpreter.output.flush()
+            lines += String(decoding: printed, as: UTF8.self).split(separator: "\n").map(String.init)
+            if !value.isNil { lines.append(value.reprString) }
+        } catch let diagnostic as Diagnostic {
+            interpreter.output.flush()
+            lines += String(decoding: printed, as: UTF8.self).split(separator: "\n").map(String.init)
+            lines.append("error: \(diagnostic.message)")
+        } catch {
+            lines.append("error: \(error)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,390 @@
+import Synchronization
+
+/// Set from a signal handler when the user presses Ctrl-C; running code polls it at loop
+/// back-edges and calls. Owned by whoever installs the handler (the CLI).
+public final class InterruptFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func raise() { flag.store(true, ordering: .relaxed) }
+    public func clear() { flag.store(false, ordering: .relaxed) }
+    @inline(__always) public var isRaised: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Where `print` writes. Buffered; flushed when asked, when large, or on every write when the
+/// owner wants interactive output.
+public final class Output {
+    private var buffer: [UInt8] = []
+    private let sink: ([UInt8]) -> Void
+    public var flushesEveryWrite: Bool
+
+    public init(flushesEveryWrite: Bool = false, sink: @escaping ([UInt8]) -> Void) {
+        self.sink = sink
+        self.flushesEveryWrite = flushesEveryWrite
+    }
+
+    public func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if flushesEveryWrite || buffer.count >= 1 << 16 { flush() }
+    }
+
+    public func flush() {
+        guard !buffer.isEmpty else { return }
+        sink(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The state of one Descent session: globals, the value stack, and everything running code needs.
+public final class Interpreter {
+    public let sources = SourceRegistry()
+    public let globals = GlobalTable()
+    public let output: Output
+    public let interrupt: InterruptFlag
+    public let maxCallDepth: Int
+
+    /// Frame slots of every active call, one contiguous region (like Lua's stack); closures never
+    /// point into it, they capture cells.
+    var stack: UnsafeMutablePointer<Value>
+    private var stackCapacity: Int
+    var base = 0
+    var top = 0
+    var control = ControlSignal.none
+    var depth = 0
+    var currentClosure: Closure?
+    public private(set) var builtinNames: [String] = []
+
+    public init(output: Output, interrupt: InterruptFlag = InterruptFlag(), maxCallDepth: Int = 10_000) {
+        self.output = output
+        self.interrupt = interrupt
+        self.maxCallDepth = maxCallDepth
+        stackCapacity = 4096
+        stack = .allocate(capacity: stackCapacity)
+        stack.initialize(repeating: .nil, count: stackCapacity)
+        for builtin in Builtins.all {
+            globals[builtin.name] = .function(builtin)
+            builtinNames.append(builtin.name)
+        }
+        for constant in Builtins.constants {
+            globals[constant.name] = constant.value
+            builtinNames.append(constant.name)
+        }
+    }
+
+    deinit {
+        stack.deinitialize(count: stackCapacity)
+        stack.deallocate()
+    }
+
+    // MARK: Running source
+
+    /// Parses, resolves and runs `text`; returns the value of its last statement.
+    public func run(_ text: String, name: String) throws -> Value {
+        let program = try compile(text, name: name)
+        return try execute(program)
+    }
+
+    /// A program ready to run: parsed and resolved against this session's globals.
+    public struct Program {
+        let block: Block
+        let frameSize: Int
+    }
+
+    public func compile(_ text: String, name: String) throws -> Program {
+        let file = SourceFile(name: name, text: text)
+        let fileID = sources.add(file)
+        var parser = try Parser(file: file, fileID: fileID)
+        let block = try parser.parseProgram()
+        var resolver = Resolver(globals: globals)
+        let (resolved, frameSize) = try resolver.resolveProgram(block)
+        return Program(block: resolved, frameSize: frameSize)
+    }
+
+    public func execute(_ program: Program) throws -> Value {
+        resetExecutionState()
+        interrupt.clear()
+        do {
+            ensureStack(program.frameSize)
+            top = program.frameSize
+            let value = try program.block.eval(self)
+            resetExecutionState()
+            return value
+        } catch {
+            resetExecutionState()
+            throw error
+        }
+    }
+
+    /// Back to an idle session after a run, whether it finished or failed half-way.
+    private func resetExecutionState() {
+        for i in 0..<stackCapacity where !stack[i].isNil { stack[i] = .nil }
+        base = 0
+        top = 0
+        depth = 0
+        control = .none
+        currentClosure = nil
+    }
+
+    /// Whether `text` is an unfinished fragment (open bracket, trailing operator) that the REPL
+    /// should continue on the next line rather than report.
+    public func isIncomplete(_ text: String) -> Bool {
+        let file = SourceFile(name: "", text: text)
+        do {
+            var parser = try Parser(file: file, fileID: -1)
+            _ = try parser.parseProgram()
+            return false
+        } catch let diagnostic as Diagnostic {
+            return diagnostic.isAtEndOfInput
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: Frames
+
+    @inline(__always)
+    func ensureStack(_ needed: Int) {
+        if needed > stackCapacity { growStack(needed) }
+    }
+
+    private func growStack(_ needed: Int) {
+        var capacity = stackCapacity
+        while capacity < needed { capacity *= 2 }
+        let grown = UnsafeMutablePointer<Value>.allocate(capacity: capacity)
+        grown.moveInitialize(from: stack, count: stackCapacity)
+        (grown + stackCapacity).initialize(repeating: .nil, count: capacity - stackCapacity)
+        stack.deallocate()
+        stack = grown
+        stackCapacity = capacity
+    }
+
+    @inline(__always)
+    func cell(at slot: Int) -> Cell {
+        guard case .object(let object) = stack[base &+ slot] else { return Cell(.nil) }
+        return unsafeDowncast(object, to: Cell.self)
+    }
+
+    @inline(__always)
+    func upvalue(_ index: Int) -> Cell {
+        currentClosure.unsafelyUnwrapped.upvalues[index]
+    }
+
+    @inline(__always)
+    func checkInterrupt(at span: SourceSpan) throws {
+        if interrupt.isRaised {
+            interrupt.clear()
+            throw Diagnostic("interrupted", at: span, kind: .interrupted)
+        }
+    }
+
+    // MARK: Calls
+
+    /// Calls `function` with arguments evaluated straight into the callee's frame slots.
+    func call(_ function: FunctionObject, receiver: Value?, arguments: [Node], named: [NamedArgument], site: Node) throws -> Value {
+        let argumentBase = top
+        let count = arguments.count + (receiver == nil ? 0 : 1)
+        ensureStack(argumentBase + count + 1)
+        var filled = 0
+        if let receiver {
+            stack[argumentBase] = receiver
+            filled = 1
+            top = argumentBase + 1
+        }
+        for argument in arguments {
+            let value = try argument.eval(self)
+            stack[argumentBase + filled] = value
+            filled += 1
+            top = argumentBase + filled
+        }
+        var namedValues: [(name: String, value: Value, span: SourceSpan)] = []
+        if !named.isEmpty {
+            namedValues.reserveCapacity(named.count)
+            for argument in named { namedValues.append((argument.name, try argument.value.eval(self), argument.nameSpan)) }
+        }
+        defer { top = argumentBase }
+        if let closure = function as? Closure {
+            return try invoke(closure, argumentBase: argumentBase, count: count, named: namedValues, site: site)
+        }
+        let builtin = unsafeDowncast(function, to: BuiltinFunction.self)
+        return try builtin.invoke(self, argumentBase: argumentBase, count: count, named: namedValues,
+                                  site: site, argumentNodes: arguments, hasReceiver: receiver != nil)
+    }
+
+    /// Calls `function` from native code (a built-in such as `map` calling a user function).
+    public func call(_ function: Value, _ arguments: [Value], at span: SourceSpan) throws -> Value {
+        guard case .function(let f) = function else {
+            throw Diagnostic("cannot call \(function.typeName)", at: span)
+        }
+        let argumentBase = top
+        ensureStack(argumentBase + arguments.count + 1)
+        for (i, value) in arguments.enumerated() { stack[argumentBase + i] = value }
+        top = argumentBase + arguments.count
+        defer { top = argumentBase }
+        let site = Node(span: span)
+        if let closure = f as? Closure {
+            return try invoke(closure, argumentBase: argumentBase, count: arguments.count, named: [], site: site)
+        }
+        return try unsafeDowncast(f, to: BuiltinFunction.self).invoke(
+            self, argumentBase: argumentBase, count: arguments.count, named: [], site: site, argumentNodes: [], hasReceiver: false)
+    }
+
+    private func invoke(_ closure: Closure, argumentBase: Int, count: Int,
+                        named: [(name: String, value: Value, span: SourceSpan)], site: Node) throws -> Value {
+        let prototype = closure.prototype
+        let frameEnd = argumentBase + prototype.frameSize
+        ensureStack(frameEnd + 1)
+        var missingDefaults: [Int] = []
+        if count != prototype.parameters.count || !named.isEmpty {
+            missingDefaults = try bind(prototype, argumentBase: argumentBase, count: count, named: named, site: site)
+        }
+        if depth >= maxCallDepth {
+            for i in argumentBase..<frameEnd { stack[i] = .nil }
+            throw Diagnostic("stack overflow (call depth \(maxCallDepth))", at: site.span)
+        }
+        try checkInterrupt(at: site.span)
+        let savedBase = base, savedTop = top, savedClosure = currentClosure
+        base = argumentBase
+        top = frameEnd
+        currentClosure = closure
+        depth += 1
+        defer {
+            for i in argumentBase..<frameEnd { stack[i] = .nil }
+            base = savedBase
+            top = savedTop
+            currentClosure = savedClosure
+            depth -= 1
+        }
+        do {
+            for index in missingDefaults {
+                stack[argumentBase + index] = try prototype.defaults[index].unsafelyUnwrapped.eval(self)
+            }
+            for index in prototype.cellParameters {
+                stack[argumentBase + index] = .object(Cell(stack[argumentBase + index]))
+            }
+            let result = try prototype.body.eval(self)
+            control = .none
+            return result
+        } catch var diagnostic as Diagnostic {
+            diagnostic.trace.append(.init(function: prototype.name, span: diagnostic.pendingSpan ?? site.span))
+            diagnostic.pendingSpan = site.span
+            throw diagnostic
+        }
+    }
+
+    /// Places named arguments into their parameter slots; returns the parameters left for defaults.
+    private func bind(_ prototype: FunctionPrototype, argumentBase: Int, count: Int,
+                      named: [(name: String, value: Value, span: SourceSpan)], site: Node) throws -> [Int] {
+        let parameters = prototype.parameters
+        if count > parameters.count {
+            throw Diagnostic("\(prototype.name)() takes \(describeCount(parameters.count, "argument")) but \(count) \(count == 1 ? "was" : "were") given; its signature is \(prototype.signature)",
+                             at: site.span)
+        }
+        var provided = [Bool](repeating: false, count: parameters.count)
+        for i in 0..<count { provided[i] = true }
+        for argument in named {
+            guard let index = parameters.firstIndex(of: argument.name) else {
+                throw unknownArgument(argument.name, function: prototype.name, accepted: parameters, at: argument.span)
+            }
+            if provided[index] {
+                throw Diagnostic("\(prototype.name)() got two values for '\(argument.name)'", at: argument.span)
+            }
+            stack[argumentBase + index] = argument.value
+            provided[index] = true
+        }
+        var missing: [Int] = []
+        for (index, given) in provided.enumerated() where !given {
+            guard prototype.defaults[index] != nil else {
+                throw Diagnostic("missing argument '\(parameters[index])' in call to \(prototype.signature)", at: site.span)
+            }
+            missing.append(index)
+        }
+        return missing
+    }
+
+    // MARK: Errors that name the culprit
+
+    func unknownArgument(_ name: String, function: String, accepted: [String], at span: SourceSpan) -> Diagnostic {
+        let list = accepted.isEmpty ? "it takes no named arguments" : "it accepts: \(accepted.joined(separator: ", "))"
+        return Diagnostic("\(function)() has no parameter named '\(name)'\(suggestion(for: name, among: accepted)); \(list)", at: span)
+    }
+
+    func undefinedVariable(_ name: String, at span: SourceSpan) -> Diagnostic {
+        let known = globals.defined.map(\.name) + Array(keywords.keys)
+        return Diagnostic("undefined variable '\(name)'\(suggestion(for: name, among: known))", at: span)
+    }
+
+    func noMethod(_ name: String, on value: Value, at span: SourceSpan) -> Diagnostic {
+        var known = globals.defined.compactMap { entry -> String? in
+            if case .function = entry.value { return entry.name } else { return nil }
+        }
+        if case .record(let record) = value { known += record.fields.keys }
+        return Diagnostic("\(value.typeName) has no field or method '\(name)'\(suggestion(for: name, among: known))", at: span)
+    }
+
+    // MARK: Fields and subscripts
+
+    func field(_ name: String, of value: Value, at span: SourceSpan) throws -> Value {
+        switch value {
+        case .record(let record):
+            if let field = record.fields[name] { return field }
+            let fields = record.fields.keys
+            let listing = fields.isEmpty ? "it has no fields" : "its fields are \(fields.joined(separator: ", "))"
+            throw Diagnostic("record has no field '\(name)'\(suggestion(for: name, among: Array(fields))); \(listing)", at: span)
+        case .object(let object):
+            if let field = object.field(name) { return field }
+        default:
+            break
+        }
+        if case .function? = globals[name] {
+            throw Diagnostic("\(value.typeName) has no field '\(name)'; to call \(name)() on it, write .\(name)()", at: span)
+        }
+        throw Diagnostic("\(value.typeName) has no field '\(name)'", at: span)
+    }
+
+    func evaluate(_ items: [SubscriptItem]) throws -> [SubscriptValue] {
+        try items.map { item in
+            switch item {
+            case .index(let node): .index(try node.eval(self))
+            case .slice(let start, let stop, let step):
+                .slice(start: try start?.eval(self) ?? .nil, stop: try stop?.eval(self) ?? .nil, step: try step?.eval(self) ?? .nil)
+            }
+        }
+    }
+}
+
+extension Value {
+    @inline(__always) public var isNil: Bool { if case .nil = self { true } else { false } }
+}
+
+public func describeCount(_ count: Int, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
+}
+
+/// `; did you mean 'print'?` when a known name is within a small edit distance of `name`.
+public func suggestion(for name: String, among candidates: [String]) -> String {
+    let target = Array(name.lowercased())
+    let limit = max(1, target.count / 3)
+    let scored = Set(candidates).filter { $0 != name }.map { ($0, editDistance(target, Array($0.lowercased()))) }
+    let best = scored.filter { $0.1 <= limit }.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+    return best.map { "; did you mean '\($0.0)'?" } ?? ""
+}
+
+/// Optimal-string-alignment distance: Levenshtein plus adjacent transpositions ("pirnt" is 1 from "print").
+func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var twoBack = [Int](repeating: 0, count: b.count + 1)
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                current[j] = min(current[j], twoBack[j - 2] + 1)
+            }
+        }
+        (twoBack, previous, current) = (previous, current, twoBack)
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,376 @@
+/// The static pass between parsing and running (Crafting Interpreters' resolver): every name
+/// becomes a frame slot, a captured cell, an upvalue or a global index, so that running code never
+/// hashes a string. It also rejects `break` outside loops and `return` outside functions.
+struct Resolver {
+    private struct Variable {
+        let slot: Int
+        let isCell: Bool
+    }
+
+    private final class FunctionContext {
+        let isTopLevel: Bool
+        /// Names used inside functions nested in this one: variables with these names live in
+        /// cells so closures can share them. A name-based over-approximation: a cell is never wrong.
+        let capturedNames: Set<String>
+        var scopes: [[String: Variable]] = [[:]]
+        var nextSlot = 0
+        var frameSize = 0
+        var loopDepth = 0
+        var captures: [FunctionPrototype.Capture] = []
+        var captureIndices: [String: Int] = [:]
+
+        init(isTopLevel: Bool, capturedNames: Set<String>) {
+            self.isTopLevel = isTopLevel
+            self.capturedNames = capturedNames
+        }
+    }
+
+    private let globals: GlobalTable
+    private var functions: [FunctionContext] = []
+    private var current: FunctionContext { functions[functions.count - 1] }
+
+    init(globals: GlobalTable) { self.globals = globals }
+
+    /// Resolves a top-level program; returns it with the size of the frame its blocks need.
+    mutating func resolveProgram(_ program: Block) throws -> (Block, frameSize: Int) {
+        functions = [FunctionContext(isTopLevel: true, capturedNames: namesUsedInNestedFunctions(program))]
+        let statements = try program.statements.map { try resolve($0, statement: true) }
+        program.statements = statements
+        return (program, current.frameSize)
+    }
+
+    private var atGlobalScope: Bool { current.isTopLevel && current.scopes.count == 1 }
+
+    // MARK: Scopes
+
+    private mutating func declare(_ name: String) -> Variable {
+        let context = current
+        let variable = Variable(slot: context.nextSlot, isCell: context.capturedNames.contains(name))
+        context.nextSlot += 1
+        context.frameSize = max(context.frameSize, context.nextSlot)
+        context.scopes[context.scopes.count - 1][name] = variable
+        return variable
+    }
+
+    private mutating func withScope<T>(_ body: (inout Resolver) throws -> T) rethrows -> T {
+        let context = current
+        let savedSlot = context.nextSlot
+        context.scopes.append([:])
+        defer {
+            context.scopes.removeLast()
+            context.nextSlot = savedSlot
+        }
+        return try body(&self)
+    }
+
+    private enum Binding {
+        case local(Variable)
+        case upvalue(Int)
+        case global(Int)
+    }
+
+    private mutating func lookup(_ name: String) -> Binding {
+        for depth in stride(from: functions.count - 1, through: 0, by: -1) {
+            let context = functions[depth]
+            let scopes = context.isTopLevel ? context.scopes.dropFirst() : context.scopes[...]
+            for scope in scopes.reversed() {
+                guard let variable = scope[name] else { continue }
+                if depth == functions.count - 1 { return .local(variable) }
+                return .upvalue(captureChain(name: name, slot: variable.slot, owner: depth))
+            }
+        }
+        return .global(globals.index(of: name))
+    }
+
+    /// Threads a variable of function `owner` through every function between it and the current
+    /// one as an upvalue; returns its upvalue index in the current function.
+    private mutating func captureChain(name: String, slot: Int, owner: Int) -> Int {
+        var index = -1
+        for depth in (owner + 1)..<functions.count {
+            let context = functions[depth]
+            let key = "\(owner):\(slot):\(name)"
+            if let existing = context.captureIndices[key] {
+                index = existing
+                continue
+            }
+            context.captures.append(depth == owner + 1 ? .local(slot: slot) : .upvalue(index: index))
+            index = context.captures.count - 1
+            context.captureIndices[key] = index
+        }
+        return index
+    }
+
+    // MARK: Nodes
+
+    private mutating func resolveOptional(_ node: Node?, statement: Bool = false) throws -> Node? {
+        guard let node else { return nil }
+        return try resolve(node, statement: statement)
+    }
+
+    private mutating func resolve(_ node: Node, statement: Bool = false) throws -> Node {
+        switch node {
+        case let identifier as Identifier:
+            return variableGet(identifier.name, span: identifier.span)
+
+        case let declaration as LetDeclaration:
+            let value = try resolve(declaration.value, statement: true)
+            if atGlobalScope {
+                return VariableStore(target: .global(globals.index(of: declaration.name), name: declaration.name, define: true),
+                                     value: value, span: declaration.span)
+            }
+            let variable = declare(declaration.name)
+            return VariableStore(target: variable.isCell ? .newCell(variable.slot) : .local(variable.slot),
+                                 value: value, span: declaration.span)
+
+        case let declaration as FunctionDeclaration:
+            if atGlobalScope {
+                let index = globals.index(of: declaration.name)
+                return VariableStore(target: .global(index, name: declaration.name, define: true),
+                                     value: try resolveFunction(declaration.function), span: declaration.span)
+            }
+            guard case .local(let variable) = lookup(declaration.name) else {
+                throw Diagnostic("internal error: function '\(declaration.name)' was not hoisted", at: declaration.span)
+            }
+            return VariableStore(target: variable.isCell ? .cell(variable.slot) : .local(variable.slot),
+                                 value: try resolveFunction(declaration.function), span: declaration.span)
+
+        case let assignment as Assignment:
+            return try resolveAssignment(assignment)
+
+        case let block as Block:
+            return try resolveBlock(block)
+
+        case let function as FunctionLiteral:
+            return try resolveFunction(function)
+
+        case let loop as While:
+            loop.condition = try resolve(loop.condition)
+            current.loopDepth += 1
+            defer { current.loopDepth -= 1 }
+            loop.body = try resolve(loop.body, statement: true)
+            return loop
+
+        case let loop as For:
+            loop.iterable = try resolve(loop.iterable)
+            return try withScope { resolver in
+                let variables = loop.names.map { resolver.declare($0) }
+                loop.slots = variables.map(\.slot)
+                loop.isCell = variables.map(\.isCell)
+                resolver.current.loopDepth += 1
+                defer { resolver.current.loopDepth -= 1 }
+                loop.body = try resolver.resolve(loop.body, statement: true)
+                return loop
+            }
+
+        case let branch as If:
+            branch.condition = try resolve(branch.condition)
+            branch.then = try resolve(branch.then, statement: statement)
+            branch.otherwise = try resolveOptional(branch.otherwise, statement: statement)
+            return branch
+
+        case is Break, is Continue:
+            let word = node is Break ? "break" : "continue"
+            guard current.loopDepth > 0 else { throw Diagnostic("'\(word)' outside of a loop", at: node.span) }
+            guard statement else { throw controlInExpression(word, node) }
+            return node
+
+        case let exit as Return:
+            guard !current.isTopLevel else { throw Diagnostic("'return' outside of a function", at: exit.span) }
+            guard statement else { throw controlInExpression("return", exit) }
+            exit.value = try resolveOptional(exit.value, statement: true)
+            return exit
+
+        case let call as Call:
+            call.callee = try resolve(call.callee)
+            call.arguments = try call.arguments.map { try resolve($0) }
+            call.named = try resolveNamed(call.named)
+            return call
+
+        case let call as MethodCall:
+            call.receiver = try resolve(call.receiver)
+            call.arguments = try call.arguments.map { try resolve($0) }
+            call.named = try resolveNamed(call.named)
+            call.globalIndex = globals.index(of: call.name)
+            return call
+
+        case let unary as Unary:
+            unary.operand = try resolve(unary.operand)
+            return unary
+        case let binary as Binary:
+            binary.left = try resolve(binary.left)
+            binary.right = try resolve(binary.right)
+            return binary
+        case let chain as ComparisonChain:
+            chain.operands = try chain.operands.map { try resolve($0) }
+            return chain
+        case let logical as Logical:
+            logical.left = try resolve(logical.left)
+            logical.right = try resolve(logical.right)
+            return logical
+        case let field as FieldGet:
+            field.object = try resolve(field.object)
+            return field
+        case let get as SubscriptGet:
+            get.object = try resolve(get.object)
+            get.items = try resolveItems(get.items)
+            return get
+        case let list as ListLiteral:
+            list.elements = try list.elements.map { try resolve($0) }
+            return list
+        case let record as RecordLiteral:
+            record.values = try record.values.map { try resolve($0) }
+            return record
+        case let string as InterpolatedString:
+            string.parts = try string.parts.map { try resolve($0) }
+            return string
+        case is Literal:
+            return node
+        default:
+            throw Diagnostic("internal error: the resolver does not know \(type(of: node))", at: node.span)
+        }
+    }
+
+    private func controlInExpression(_ word: String, _ node: Node) -> Diagnostic {
+        Diagnostic("'\(word)' must stand as a statement of its own, not inside an expression", at: node.span)
+    }
+
+    private mutating func variableGet(_ name: String, span: SourceSpan) -> Node {
+        switch lookup(name) {
+        case .local(let variable):
+            return variable.isCell ? CellGet(slot: variable.slot, span: span) : LocalGet(slot: variable.slot, span: span)
+        case .upvalue(let index):
+            return UpvalueGet(index: index, span: span)
+        case .global(let index):
+            return GlobalGet(index: index, name: name, span: span)
+        }
+    }
+
+    private mutating func resolveAssignment(_ assignment: Assignment) throws -> Node {
+        var value = try resolve(assignment.value, statement: true)
+        switch assignment.target {
+        case let identifier as Identifier:
+            if let op = assignment.compoundOperator {
+                value = Binary(op: op, left: variableGet(identifier.name, span: identifier.span), right: value,
+                               span: assignment.span)
+            }
+            let target: VariableStore.Target
+            switch lookup(identifier.name) {
+            case .local(let variable): target = variable.isCell ? .cell(variable.slot) : .local(variable.slot)
+            case .upvalue(let index): target = .upvalue(index)
+            case .global(let index): target = .global(index, name: identifier.name, define: false)
+            }
+            return VariableStore(target: target, value: value, span: assignment.span)
+        case let field as FieldGet:
+            return FieldSet(object: try resolve(field.object), name: field.name,
+                            compoundOperator: assignment.compoundOperator, value: value, span: assignment.span)
+        case let get as SubscriptGet:
+            return SubscriptSet(object: try resolve(get.object), items: try resolveItems(get.items),
+                                compoundOperator: assignment.compoundOperator, value: value, span: assignment.span)
+        default:
+            throw Diagnostic("cannot assign to this expression", at: assignment.span)
+        }
+    }
+
+    private mutating func resolveBlock(_ block: Block) throws -> Node {
+        try withScope { resolver in
+            for case let declaration as FunctionDeclaration in block.statements where !resolver.atGlobalScope {
+                let variable = resolver.declare(declaration.name)
+                if variable.isCell { block.hoistedCells.append(variable.slot) }
+            }
+            block.statements = try block.statements.map { try resolver.resolve($0, statement: true) }
+            return block
+        }
+    }
+
+    private mutating func resolveFunction(_ function: FunctionLiteral) throws -> Node {
+        let prototype = function.prototype
+        var nested: Set<String> = []
+        prototype.defaults.forEach { $0.map { collectNames($0, inNestedFunction: false, into: &nested) } }
+        collectNames(prototype.body, inNestedFunction: false, into: &nested)
+        let context = FunctionContext(isTopLevel: false, capturedNames: nested)
+        functions.append(context)
+        defer { functions.removeLast() }
+        for (index, name) in prototype.parameters.enumerated() where declare(name).isCell {
+            prototype.cellParameters.append(index)
+        }
+        prototype.defaults = try prototype.defaults.map { try resolveOptional($0) }
+        prototype.body = try resolve(prototype.body, statement: true)
+        prototype.frameSize = context.frameSize
+        prototype.captures = context.captures
+        return function
+    }
+
+    private mutating func resolveNamed(_ named: [NamedArgument]) throws -> [NamedArgument] {
+        try named.map { argument in
+            var resolved = argument
+            resolved.value = try resolve(argument.value)
+            return resolved
+        }
+    }
+
+    private mutating func resolveItems(_ items: [SubscriptItem]) throws -> [SubscriptItem] {
+        try items.map { item in
+            switch item {
+            case .index(let node): .index(try resolve(node))
+            case .slice(let start, let stop, let step):
+                .slice(start: try resolveOptional(start), stop: try resolveOptional(stop), step: try resolveOptional(step))
+            }
+        }
+    }
+
+    private func namesUsedInNestedFunctions(_ node: Node) -> Set<String> {
+        var names: Set<String> = []
+        collectNames(node, inNestedFunction: false, into: &names)
+        return names
+    }
+
+    private func collectNames(_ node: Node, inNestedFunction: Bool, into names: inout Set<String>) {
+        if inNestedFunction, let identifier = node as? Identifier { names.insert(identifier.name) }
+        let nestedBelow = inNestedFunction || node is FunctionLiteral
+        node.forEachChild { collectNames($0, inNestedFunction: nestedBelow, into: &names) }
+    }
+}
+
+/// Global variables (top-level `let`s, `fn`s and built-ins), indexed by the slots the resolver hands out.
+public final class GlobalTable {
+    var values: UnsafeMutablePointer<Value?>
+    private var capacity: Int
+    public private(set) var names: [String] = []
+    private var indices: [String: Int] = [:]
+
+    init() {
+        capacity = 256
+        values = .allocate(capacity: capacity)
+        values.initialize(repeating: nil, count: capacity)
+    }
+
+    deinit {
+        values.deinitialize(count: capacity)
+        values.deallocate()
+    }
+
+    func index(of name: String) -> Int {
+        if let index = indices[name] { return index }
+        if names.count == capacity {
+            let grown = UnsafeMutablePointer<Value?>.allocate(capacity: capacity * 2)
+            grown.moveInitialize(from: values, count: capacity)
+            (grown + capacity).initialize(repeating: nil, count: capacity)
+            values.deallocate()
+            values = grown
+            capacity *= 2
+        }
+        names.append(name)
+        indices[name] = names.count - 1
+        return names.count - 1
+    }
+
+    public subscript(name: String) -> Value? {
+        get { indices[name].flatMap { values[$0] } }
+        set { values[index(of: name)] = newValue }
+    }
+
+    /// The globals that currently hold a value, in declaration order.
+    public var defined: [(name: String, value: Value)] {
+        names.indices.compactMap { i in values[i].map { (names[i], $0) } }
+    }
+}

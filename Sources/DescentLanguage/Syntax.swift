@@ -1,0 +1,609 @@
+/// The syntax tree. Every node evaluates itself (`eval`), the way AST interpreters such as
+/// Truffle's do; the resolver first rewrites name-based nodes (`Identifier`, `LetDeclaration`, ...)
+/// into slot-based ones (`LocalGet`, `GlobalDefine`, ...), so running code never looks a name up.
+class Node {
+    var span: SourceSpan
+    init(span: SourceSpan) { self.span = span }
+
+    func eval(_ ip: Interpreter) throws -> Value {
+        throw Diagnostic("internal error: \(Self.self) was not resolved before running", at: span)
+    }
+
+    /// Calls `body` on each direct child, for passes that walk the whole tree.
+    func forEachChild(_ body: (Node) -> Void) {}
+}
+
+enum BinaryOperator: String {
+    case add = "+", subtract = "-", multiply = "*", divide = "/", floorDivide = "//", remainder = "%"
+    case power = "**", matrixMultiply = "@"
+    case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+}
+
+enum UnaryOperator: String { case negate = "-", plus = "+", not = "not" }
+
+// MARK: - Name-based nodes, replaced by the resolver
+
+final class Identifier: Node {
+    let name: String
+    init(name: String, span: SourceSpan) { self.name = name; super.init(span: span) }
+}
+
+final class LetDeclaration: Node {
+    let name: String
+    let nameSpan: SourceSpan
+    var value: Node
+    init(name: String, nameSpan: SourceSpan, value: Node, span: SourceSpan) {
+        self.name = name; self.nameSpan = nameSpan; self.value = value; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(value) }
+}
+
+final class FunctionDeclaration: Node {
+    let name: String
+    let function: FunctionLiteral
+    init(name: String, function: FunctionLiteral, span: SourceSpan) {
+        self.name = name; self.function = function; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(function) }
+}
+
+/// `target = value`, or `target op= value`.
+final class Assignment: Node {
+    var target: Node
+    let compoundOperator: BinaryOperator?
+    var value: Node
+    init(target: Node, compoundOperator: BinaryOperator?, value: Node, span: SourceSpan) {
+        self.target = target; self.compoundOperator = compoundOperator; self.value = value
+        super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(target); body(value) }
+}
+
+// MARK: - Literals
+
+final class Literal: Node {
+    let value: Value
+    init(value: Value, span: SourceSpan) { self.value = value; super.init(span: span) }
+    override func eval(_ ip: Interpreter) throws -> Value { value }
+}
+
+final class InterpolatedString: Node {
+    var parts: [Node]
+    init(parts: [Node], span: SourceSpan) { self.parts = parts; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { parts.forEach(body) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        var text = ""
+        for part in parts { text += try part.eval(ip).displayString }
+        return .str(text)
+    }
+}
+
+final class ListLiteral: Node {
+    var elements: [Node]
+    init(elements: [Node], span: SourceSpan) { self.elements = elements; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { elements.forEach(body) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        var items: [Value] = []
+        items.reserveCapacity(elements.count)
+        for element in elements { items.append(try element.eval(ip)) }
+        return .list(ListObject(items))
+    }
+}
+
+final class RecordLiteral: Node {
+    let keys: [String]
+    var values: [Node]
+    init(keys: [String], values: [Node], span: SourceSpan) { self.keys = keys; self.values = values; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { values.forEach(body) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let record = RecordObject()
+        record.fields.reserveCapacity(keys.count)
+        for (key, value) in zip(keys, values) { record.fields[key] = try value.eval(ip) }
+        return .record(record)
+    }
+}
+
+// MARK: - Variables (after resolution)
+
+final class LocalGet: Node {
+    let slot: Int
+    init(slot: Int, span: SourceSpan) { self.slot = slot; super.init(span: span) }
+    override func eval(_ ip: Interpreter) throws -> Value { ip.stack[ip.base &+ slot] }
+}
+
+final class CellGet: Node {
+    let slot: Int
+    init(slot: Int, span: SourceSpan) { self.slot = slot; super.init(span: span) }
+    override func eval(_ ip: Interpreter) throws -> Value { ip.cell(at: slot).value }
+}
+
+final class UpvalueGet: Node {
+    let index: Int
+    init(index: Int, span: SourceSpan) { self.index = index; super.init(span: span) }
+    override func eval(_ ip: Interpreter) throws -> Value { ip.upvalue(index).value }
+}
+
+final class GlobalGet: Node {
+    let index: Int
+    let name: String
+    init(index: Int, name: String, span: SourceSpan) { self.index = index; self.name = name; super.init(span: span) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        if let value = ip.globals.values[index] { return value }
+        throw ip.undefinedVariable(name, at: span)
+    }
+}
+
+/// Stores into a variable; `define` nodes are `let`, the others re-assign.
+final class VariableStore: Node {
+    enum Target { case local(Int), cell(Int), newCell(Int), upvalue(Int), global(Int, name: String, define: Bool) }
+    let target: Target
+    var value: Node
+    /// `let` statements evaluate to nil; assignments too, so `x = 1` in the REPL prints nothing.
+    init(target: Target, value: Node, span: SourceSpan) { self.target = target; self.value = value; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { body(value) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let newValue = try value.eval(ip)
+        if ip.control != .none { return newValue }
+        switch target {
+        case .local(let slot): ip.stack[ip.base &+ slot] = newValue
+        case .cell(let slot): ip.cell(at: slot).value = newValue
+        case .newCell(let slot): ip.stack[ip.base &+ slot] = .object(Cell(newValue))
+        case .upvalue(let index): ip.upvalue(index).value = newValue
+        case .global(let index, let name, let define):
+            if !define && ip.globals.values[index] == nil {
+                throw Diagnostic("cannot assign to '\(name)' before it is declared; write 'let \(name) = ...'", at: span)
+            }
+            ip.globals.values[index] = newValue
+        }
+        return .nil
+    }
+}
+
+// MARK: - Operators
+
+final class Unary: Node {
+    let op: UnaryOperator
+    var operand: Node
+    init(op: UnaryOperator, operand: Node, span: SourceSpan) { self.op = op; self.operand = operand; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { body(operand) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let value = try operand.eval(ip)
+        switch op {
+        case .not: return .bool(!value.isTruthy)
+        case .negate:
+            if case .number(let x) = value { return .number(-x) }
+        case .plus:
+            if case .number = value { return value }
+        }
+        throw Diagnostic("cannot apply unary '\(op.rawValue)' to \(value.typeName)", at: span)
+    }
+}
+
+final class Binary: Node {
+    let op: BinaryOperator
+    var left: Node
+    var right: Node
+    init(op: BinaryOperator, left: Node, right: Node, span: SourceSpan) {
+        self.op = op; self.left = left; self.right = right; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(left); body(right) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let a = try left.eval(ip)
+        let b = try right.eval(ip)
+        if case .number(let x) = a, case .number(let y) = b {
+            switch op {
+            case .add: return .number(x + y)
+            case .subtract: return .number(x - y)
+            case .multiply: return .number(x * y)
+            case .divide: return .number(x / y)
+            case .less: return .bool(x < y)
+            case .lessEqual: return .bool(x <= y)
+            case .greater: return .bool(x > y)
+            case .greaterEqual: return .bool(x >= y)
+            case .equal: return .bool(x == y)
+            case .notEqual: return .bool(x != y)
+            default: break
+            }
+        }
+        return try applyBinary(op, a, b, at: span)
+    }
+}
+
+/// `a < b <= c`: each operand evaluated once, stopping at the first false comparison, as in Python.
+final class ComparisonChain: Node {
+    let ops: [BinaryOperator]
+    var operands: [Node]
+    init(ops: [BinaryOperator], operands: [Node], span: SourceSpan) { self.ops = ops; self.operands = operands; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { operands.forEach(body) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        var left = try operands[0].eval(ip)
+        for (i, op) in ops.enumerated() {
+            let right = try operands[i + 1].eval(ip)
+            let span = operands[i].span.through(operands[i + 1].span)
+            guard try applyBinary(op, left, right, at: span).isTruthy else { return .bool(false) }
+            left = right
+        }
+        return .bool(true)
+    }
+}
+
+final class Logical: Node {
+    let isAnd: Bool
+    var left: Node
+    var right: Node
+    init(isAnd: Bool, left: Node, right: Node, span: SourceSpan) { self.isAnd = isAnd; self.left = left; self.right = right; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { body(left); body(right) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let value = try left.eval(ip)
+        return value.isTruthy == isAnd ? try right.eval(ip) : value
+    }
+}
+
+// MARK: - Access
+
+final class FieldGet: Node {
+    var object: Node
+    let name: String
+    init(object: Node, name: String, span: SourceSpan) { self.object = object; self.name = name; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { body(object) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        try ip.field(name, of: try object.eval(ip), at: span)
+    }
+}
+
+final class FieldSet: Node {
+    var object: Node
+    let name: String
+    let compoundOperator: BinaryOperator?
+    var value: Node
+    init(object: Node, name: String, compoundOperator: BinaryOperator?, value: Node, span: SourceSpan) {
+        self.object = object; self.name = name; self.compoundOperator = compoundOperator; self.value = value
+        super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(object); body(value) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let target = try object.eval(ip)
+        guard case .record(let record) = target else {
+            throw Diagnostic("cannot set field '\(name)' on \(target.typeName); only records have assignable fields", at: span)
+        }
+        var newValue = try value.eval(ip)
+        if ip.control != .none { return newValue }
+        if let op = compoundOperator {
+            newValue = try applyBinary(op, try ip.field(name, of: target, at: span), newValue, at: span)
+        }
+        record.fields[name] = newValue
+        return .nil
+    }
+}
+
+enum SubscriptItem {
+    case index(Node)
+    case slice(start: Node?, stop: Node?, step: Node?)
+
+    func forEachNode(_ body: (Node) -> Void) {
+        switch self {
+        case .index(let node): body(node)
+        case .slice(let a, let b, let c): [a, b, c].compactMap { $0 }.forEach(body)
+        }
+    }
+}
+
+/// A subscript evaluated down to values.
+enum SubscriptValue {
+    case index(Value)
+    case slice(start: Value, stop: Value, step: Value)
+}
+
+final class SubscriptGet: Node {
+    var object: Node
+    var items: [SubscriptItem]
+    init(object: Node, items: [SubscriptItem], span: SourceSpan) { self.object = object; self.items = items; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { body(object); items.forEach { $0.forEachNode(body) } }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let target = try object.eval(ip)
+        if items.count == 1, case .index(let indexNode) = items[0], case .list(let list) = target,
+           case .number(let x) = try indexNode.eval(ip), let i = Int(exactly: x), i >= 0, i < list.items.count {
+            return list.items[i]
+        }
+        return try subscriptGet(target, try ip.evaluate(items), at: span)
+    }
+}
+
+final class SubscriptSet: Node {
+    var object: Node
+    var items: [SubscriptItem]
+    let compoundOperator: BinaryOperator?
+    var value: Node
+    init(object: Node, items: [SubscriptItem], compoundOperator: BinaryOperator?, value: Node, span: SourceSpan) {
+        self.object = object; self.items = items; self.compoundOperator = compoundOperator; self.value = value
+        super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(object); items.forEach { $0.forEachNode(body) }; body(value) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let target = try object.eval(ip)
+        let subscripts = try ip.evaluate(items)
+        var newValue = try value.eval(ip)
+        if ip.control != .none { return newValue }
+        if let op = compoundOperator {
+            newValue = try applyBinary(op, try subscriptGet(target, subscripts, at: span), newValue, at: span)
+        }
+        try subscriptSet(target, subscripts, newValue, at: span)
+        return .nil
+    }
+}
+
+// MARK: - Calls
+
+struct NamedArgument {
+    let name: String
+    var value: Node
+    let nameSpan: SourceSpan
+}
+
+final class Call: Node {
+    var callee: Node
+    var arguments: [Node]
+    var named: [NamedArgument]
+    init(callee: Node, arguments: [Node], named: [NamedArgument], span: SourceSpan) {
+        self.callee = callee; self.arguments = arguments; self.named = named; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) {
+        body(callee); arguments.forEach(body); named.forEach { body($0.value) }
+    }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let function = try callee.eval(ip)
+        guard case .function(let f) = function else {
+            throw Diagnostic("cannot call \(function.typeName)\(describeCallee(callee))", at: span.withPoint(callee.span.start))
+        }
+        return try ip.call(f, receiver: nil, arguments: arguments, named: named, site: self)
+    }
+}
+
+/// `x.f(a)`: calls the record field `f` when `x` is a record that has one, otherwise `f(x, a)`.
+final class MethodCall: Node {
+    var receiver: Node
+    let name: String
+    let nameSpan: SourceSpan
+    var arguments: [Node]
+    var named: [NamedArgument]
+    /// The global slot of the function `name`, filled in by the resolver.
+    var globalIndex = -1
+    init(receiver: Node, name: String, nameSpan: SourceSpan, arguments: [Node], named: [NamedArgument], span: SourceSpan) {
+        self.receiver = receiver; self.name = name; self.nameSpan = nameSpan
+        self.arguments = arguments; self.named = named; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) {
+        body(receiver); arguments.forEach(body); named.forEach { body($0.value) }
+    }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let object = try receiver.eval(ip)
+        if case .record(let record) = object, let member = record.fields[name] {
+            guard case .function(let f) = member else {
+                throw Diagnostic("cannot call field '\(name)': it is a \(member.typeName)", at: nameSpan)
+            }
+            return try ip.call(f, receiver: nil, arguments: arguments, named: named, site: self)
+        }
+        if case .object(let native) = object, let member = native.field(name), case .function(let f) = member {
+            return try ip.call(f, receiver: nil, arguments: arguments, named: named, site: self)
+        }
+        guard let global = ip.globals.values[globalIndex], case .function(let f) = global else {
+            throw ip.noMethod(name, on: object, at: nameSpan)
+        }
+        return try ip.call(f, receiver: object, arguments: arguments, named: named, site: self)
+    }
+}
+
+private func describeCallee(_ node: Node) -> String {
+    switch node {
+    case let g as GlobalGet: " (variable '\(g.name)')"
+    case let f as FieldGet: " (field '\(f.name)')"
+    default: ""
+    }
+}
+
+// MARK: - Functions
+
+/// What a function literal compiles to: parameters, body and the frame layout the resolver chose.
+final class FunctionPrototype {
+    let name: String
+    let parameters: [String]
+    let parameterSpans: [SourceSpan]
+    var defaults: [Node?]
+    var body: Node
+    let span: SourceSpan
+    let documentation: String?
+    var frameSize = 0
+    /// Parameters that closures capture: boxed into cells on entry.
+    var cellParameters: [Int] = []
+    /// Where each upvalue comes from in the enclosing function when a closure is made.
+    var captures: [Capture] = []
+
+    enum Capture { case local(slot: Int), upvalue(index: Int) }
+
+    init(name: String, parameters: [String], parameterSpans: [SourceSpan], defaults: [Node?], body: Node,
+         span: SourceSpan, documentation: String?) {
+        self.name = name; self.parameters = parameters; self.parameterSpans = parameterSpans
+        self.defaults = defaults; self.body = body; self.span = span; self.documentation = documentation
+    }
+
+    var signature: String {
+        let params = zip(parameters, defaults).map { name, value in
+            if let literal = value as? Literal { return "\(name): \(literal.value.reprString)" }
+            return value == nil ? name : "\(name): ..."
+        }
+        return "\(name)(\(params.joined(separator: ", ")))"
+    }
+}
+
+final class Closure: FunctionObject {
+    let prototype: FunctionPrototype
+    let upvalues: [Cell]
+    init(prototype: FunctionPrototype, upvalues: [Cell]) {
+        self.prototype = prototype; self.upvalues = upvalues; super.init(name: prototype.name)
+    }
+    override var signature: String { prototype.signature }
+}
+
+final class FunctionLiteral: Node {
+    let prototype: FunctionPrototype
+    init(prototype: FunctionPrototype) { self.prototype = prototype; super.init(span: prototype.span) }
+    override func forEachChild(_ body: (Node) -> Void) {
+        prototype.defaults.forEach { $0.map(body) }
+        body(prototype.body)
+    }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let upvalues = prototype.captures.map { capture -> Cell in
+            switch capture {
+            case .local(let slot): ip.cell(at: slot)
+            case .upvalue(let index): ip.upvalue(index)
+            }
+        }
+        return .function(Closure(prototype: prototype, upvalues: upvalues))
+    }
+}
+
+// MARK: - Control flow
+
+enum ControlSignal { case none, breakLoop, continueLoop, returning }
+
+final class Block: Node {
+    var statements: [Node]
+    /// Slots of functions declared in this block that closures capture: their cells exist from the
+    /// block's start, so functions declared side by side can call each other.
+    var hoistedCells: [Int] = []
+    init(statements: [Node], span: SourceSpan) { self.statements = statements; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { statements.forEach(body) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        for slot in hoistedCells { ip.stack[ip.base &+ slot] = .object(Cell(.nil)) }
+        var result = Value.nil
+        for statement in statements {
+            result = try statement.eval(ip)
+            if ip.control != .none { return result }
+        }
+        return result
+    }
+}
+
+final class If: Node {
+    var condition: Node
+    var then: Node
+    var otherwise: Node?
+    init(condition: Node, then: Node, otherwise: Node?, span: SourceSpan) {
+        self.condition = condition; self.then = then; self.otherwise = otherwise; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(condition); body(then); otherwise.map(body) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        if try condition.eval(ip).isTruthy { return try then.eval(ip) }
+        return try otherwise?.eval(ip) ?? .nil
+    }
+}
+
+final class While: Node {
+    var condition: Node
+    var body: Node
+    init(condition: Node, body: Node, span: SourceSpan) { self.condition = condition; self.body = body; super.init(span: span) }
+    override func forEachChild(_ visit: (Node) -> Void) { visit(condition); visit(body) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        while true {
+            try ip.checkInterrupt(at: span)
+            guard try condition.eval(ip).isTruthy else { return .nil }
+            _ = try body.eval(ip)
+            if ip.control != .none {
+                if ip.control == .returning { return .nil }
+                let stop = ip.control == .breakLoop
+                ip.control = .none
+                if stop { return .nil }
+            }
+        }
+    }
+}
+
+final class For: Node {
+    let names: [String]
+    let nameSpans: [SourceSpan]
+    var iterable: Node
+    var body: Node
+    /// Filled by the resolver: each loop variable's slot, and whether closures capture it.
+    var slots: [Int] = []
+    var isCell: [Bool] = []
+    init(names: [String], nameSpans: [SourceSpan], iterable: Node, body: Node, span: SourceSpan) {
+        self.names = names; self.nameSpans = nameSpans; self.iterable = iterable; self.body = body
+        super.init(span: span)
+    }
+    override func forEachChild(_ visit: (Node) -> Void) { visit(iterable); visit(body) }
+
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let sequence = try iterable.eval(ip)
+        switch sequence {
+        case .object(let range as RangeObject):
+            for i in 0..<range.count {
+                if try step(ip, .number(range[i])) { break }
+            }
+        case .list(let list):
+            var i = 0
+            while i < list.items.count {
+                if try step(ip, list.items[i]) { break }
+                i += 1
+            }
+        case .string(let string):
+            for character in string.value {
+                if try step(ip, .str(String(character))) { break }
+            }
+        case .record(let record):
+            for key in Array(record.fields.keys) {
+                if try step(ip, .str(key)) { break }
+            }
+        default:
+            throw Diagnostic("cannot iterate over \(sequence.typeName)", at: iterable.span)
+        }
+        return .nil
+    }
+
+    /// Runs the body once with `element`; returns true when the loop must end.
+    @inline(__always)
+    private func step(_ ip: Interpreter, _ element: Value) throws -> Bool {
+        try ip.checkInterrupt(at: span)
+        if slots.count == 1 {
+            bind(ip, 0, element)
+        } else {
+            guard case .list(let parts) = element, parts.items.count == slots.count else {
+                let got = if case .list(let l) = element { "a list of \(l.items.count)" } else { element.typeName }
+                throw Diagnostic("cannot unpack \(got) into \(slots.count) loop variables (\(names.joined(separator: ", ")))",
+                                 at: iterable.span)
+            }
+            for i in 0..<slots.count { bind(ip, i, parts.items[i]) }
+        }
+        _ = try body.eval(ip)
+        if ip.control != .none {
+            if ip.control == .returning { return true }
+            let stop = ip.control == .breakLoop
+            ip.control = .none
+            return stop
+        }
+        return false
+    }
+
+    @inline(__always)
+    private func bind(_ ip: Interpreter, _ i: Int, _ value: Value) {
+        ip.stack[ip.base &+ slots[i]] = isCell[i] ? .object(Cell(value)) : value
+    }
+}
+
+final class Break: Node {
+    override func eval(_ ip: Interpreter) throws -> Value { ip.control = .breakLoop; return .nil }
+}
+
+final class Continue: Node {
+    override func eval(_ ip: Interpreter) throws -> Value { ip.control = .continueLoop; return .nil }
+}
+
+final class Return: Node {
+    var value: Node?
+    init(value: Node?, span: SourceSpan) { self.value = value; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { value.map(body) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let result = try value?.eval(ip) ?? .nil
+        if ip.control == .none { ip.control = .returning }
+        return result
+    }
+}

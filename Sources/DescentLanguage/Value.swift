@@ -1,0 +1,224 @@
+import OrderedCollections
+
+/// A Descent value. Kept small (a tag and one word): numbers and booleans inline, everything
+/// else behind a class reference, so that copying a value never copies a collection.
+public enum Value {
+    case `nil`
+    case bool(Bool)
+    case number(Double)
+    case string(StringObject)
+    case list(ListObject)
+    case record(RecordObject)
+    case function(FunctionObject)
+    case object(NativeObject)
+
+    public static func str(_ text: String) -> Value { .string(StringObject(text)) }
+    public static func list(_ items: [Value]) -> Value { .list(ListObject(items)) }
+
+    public var typeName: String {
+        switch self {
+        case .nil: "nil"
+        case .bool: "bool"
+        case .number: "number"
+        case .string: "string"
+        case .list: "list"
+        case .record: "record"
+        case .function: "function"
+        case .object(let object): object.typeName
+        }
+    }
+
+    /// Python's truthiness: nil, false, 0, NaN-free zero, "" and empty collections are false.
+    public var isTruthy: Bool {
+        switch self {
+        case .nil: false
+        case .bool(let b): b
+        case .number(let n): n != 0
+        case .string(let s): !s.value.isEmpty
+        case .list(let l): !l.items.isEmpty
+        case .record(let r): !r.fields.isEmpty
+        case .function: true
+        case .object(let o): o.isTruthy
+        }
+    }
+}
+
+public final class StringObject {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+}
+
+/// A mutable list with reference semantics, like a Python list.
+public final class ListObject {
+    public var items: [Value]
+    public init(_ items: [Value]) { self.items = items }
+}
+
+/// A record: string keys in insertion order, mutable, with reference semantics like a Python dict.
+public final class RecordObject {
+    public var fields: OrderedDictionary<String, Value>
+    public init(_ fields: OrderedDictionary<String, Value> = [:]) { self.fields = fields }
+}
+
+/// Anything callable: user closures and built-ins.
+public class FunctionObject {
+    public let name: String
+    init(name: String) { self.name = name }
+    /// The parameter list as a learner would write it, e.g. `step(x, lr: 0.1)`.
+    public var signature: String { "\(name)(...)" }
+}
+
+/// Values implemented natively that are not one of the core kinds: ranges, cells, and later
+/// tensors and optimizers. Subclasses override what applies to them.
+open class NativeObject {
+    public init() {}
+    open var typeName: String { "object" }
+    open var isTruthy: Bool { true }
+    open func describe() -> String { "<\(typeName)>" }
+    open func field(_ name: String) -> Value? { nil }
+    open func isEqual(to other: NativeObject) -> Bool { self === other }
+}
+
+/// A variable captured by a closure: it outlives the frame that declared it.
+final class Cell: NativeObject {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// `range(start, stop, step)`: a lazy arithmetic sequence, as in Python 3.
+public final class RangeObject: NativeObject {
+    public let start: Double, stop: Double, step: Double
+    public let count: Int
+
+    public init(start: Double, stop: Double, step: Double) {
+        self.start = start
+        self.stop = stop
+        self.step = step
+        let steps = ((stop - start) / step).rounded(.up)
+        self.count = steps.isFinite && steps > 0 ? Int(min(steps, Double(Int.max / 2))) : 0
+    }
+
+    public subscript(index: Int) -> Double { start + Double(index) * step }
+    override public var typeName: String { "range" }
+    override public var isTruthy: Bool { count > 0 }
+    override public func describe() -> String {
+        step == 1 ? "range(\(formatNumber(start)), \(formatNumber(stop)))"
+            : "range(\(formatNumber(start)), \(formatNumber(stop)), \(formatNumber(step)))"
+    }
+    override public func isEqual(to other: NativeObject) -> Bool {
+        guard let other = other as? RangeObject else { return false }
+        return start == other.start && stop == other.stop && step == other.step
+    }
+}
+
+// MARK: - Formatting
+
+/// Shortest round-trip form; integral values print without `.0` (`3`, `0.1`, `1e-05`, `1e+16`).
+public func formatNumber(_ x: Double) -> String {
+    if x.isNaN { return "nan" }
+    if x.isInfinite { return x < 0 ? "-inf" : "inf" }
+    if x == x.rounded(), abs(x) < 1e16 {
+        if x == 0 && x.sign == .minus { return "-0" }
+        return String(Int64(x))
+    }
+    return x.description
+}
+
+extension Value {
+    /// The form `print` and `str` use: strings bare.
+    public var displayString: String {
+        if case .string(let s) = self { return s.value }
+        return reprString
+    }
+
+    /// The form the REPL shows: strings quoted, so `"1"` and `1` look different.
+    public var reprString: String {
+        var visiting = Set<ObjectIdentifier>()
+        var out = ""
+        appendRepr(to: &out, visiting: &visiting)
+        return out
+    }
+
+    private func appendRepr(to out: inout String, visiting: inout Set<ObjectIdentifier>) {
+        switch self {
+        case .nil: out += "nil"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += formatNumber(n)
+        case .string(let s): out += quoteString(s.value)
+        case .list(let list):
+            guard visiting.insert(ObjectIdentifier(list)).inserted else { out += "[...]"; return }
+            out += "["
+            for (i, item) in list.items.enumerated() {
+                if i > 0 { out += ", " }
+                item.appendRepr(to: &out, visiting: &visiting)
+            }
+            out += "]"
+            visiting.remove(ObjectIdentifier(list))
+        case .record(let record):
+            guard visiting.insert(ObjectIdentifier(record)).inserted else { out += "{...}"; return }
+            out += "{"
+            for (i, (key, value)) in record.fields.enumerated() {
+                if i > 0 { out += ", " }
+                out += isPlainIdentifier(key) ? key : quoteString(key)
+                out += ": "
+                value.appendRepr(to: &out, visiting: &visiting)
+            }
+            out += "}"
+            visiting.remove(ObjectIdentifier(record))
+        case .function(let f):
+            out += f is BuiltinFunction ? "<builtin \(f.signature)>" : "<fn \(f.signature)>"
+        case .object(let o): out += o.describe()
+        }
+    }
+}
+
+func quoteString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        case "\0": out += "\\0"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+func isPlainIdentifier(_ text: String) -> Bool {
+    guard let first = text.utf8.first, isIdentifierStart(first), keywords[text] == nil else { return false }
+    return text.utf8.allSatisfy(isIdentifierPart)
+}
+
+// MARK: - Equality
+
+extension Value {
+    /// Structural equality, as Python's `==`: lists and records compare by content.
+    public func isEqual(to other: Value) -> Bool {
+        switch (self, other) {
+        case (.nil, .nil): return true
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.number(a), .number(b)): return a == b
+        case let (.string(a), .string(b)): return a === b || a.value == b.value
+        case let (.list(a), .list(b)):
+            if a === b { return true }
+            guard a.items.count == b.items.count else { return false }
+            return zip(a.items, b.items).allSatisfy { $0.isEqual(to: $1) }
+        case let (.record(a), .record(b)):
+            if a === b { return true }
+            guard a.fields.count == b.fields.count else { return false }
+            return a.fields.allSatisfy { key, value in b.fields[key].map { value.isEqual(to: $0) } ?? false }
+        case let (.function(a), .function(b)): return a === b
+        case let (.object(a), .object(b)): return a.isEqual(to: b)
+        default: return false
+        }
+    }
+}

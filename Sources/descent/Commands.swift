@@ -1,0 +1,114 @@
+import ArgumentParser
+import DescentLanguage
+
+let descentVersion = "0.1.0"
+
+struct DescentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "descent",
+        abstract: "A notebook-style REPL for learning how neural networks learn.",
+        discussion: """
+        With no arguments, starts the REPL (or, when standard input is not a terminal, runs it
+        line by line and prints each value). Exit status: 0 ok, 1 script error, 2 usage error,
+        130 interrupted. In the REPL, :help lists the commands and help() the built-in functions.
+        """,
+        version: "descent \(descentVersion)",
+        subcommands: [RunCommand.self]
+    )
+
+    @Option(name: .customShort("e"), parsing: .unconditional, help: ArgumentHelp("Run CODE and print the value of its last expression.", valueName: "CODE"))
+    var code: String?
+
+    @Flag(name: .customLong("builtins-markdown"), help: .hidden)
+    var builtinsMarkdown = false
+
+    func execute() -> Int32 {
+        if builtinsMarkdown {
+            Terminal.write(1, Interpreter.builtinsMarkdown())
+            return 0
+        }
+        if let code { return runCode(code, name: "-e", arguments: [], showValue: true) }
+        if Terminal.isTTY(0) {
+            installInterruptHandler(restart: false)
+            return REPL(interpreter: makeInterpreter()).run()
+        }
+        installInterruptHandler(restart: true)
+        return runPiped(makeInterpreter())
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a Descent script.",
+        discussion: "The arguments after FILE are in the list `args`, as strings."
+    )
+
+    @Argument(help: ArgumentHelp("The script to run.", valueName: "FILE"))
+    var file: String
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script.", valueName: "ARGS"))
+    var arguments: [String] = []
+
+    func execute() -> Int32 {
+        let text: String
+        do { text = try Files.read(file) } catch {
+            Terminal.write(2, "error: \(error.message)\n")
+            return 2
+        }
+        return runCode(text, name: file, arguments: arguments, showValue: false)
+    }
+}
+
+private func runCode(_ code: String, name: String, arguments: [String], showValue: Bool) -> Int32 {
+    installInterruptHandler(restart: true)
+    let interpreter = makeInterpreter()
+    interpreter.globals["args"] = .list(arguments.map { .str($0) })
+    do {
+        let value = try interpreter.run(code, name: name)
+        if showValue, !value.isNil { interpreter.output.write(value.reprString + "\n") }
+        interpreter.output.flush()
+        return 0
+    } catch let diagnostic as Diagnostic {
+        report(diagnostic, interpreter)
+        return diagnostic.kind == .interrupted ? 130 : 1
+    } catch {
+        Terminal.write(2, "error: \(error)\n")
+        return 1
+    }
+}
+
+/// Input from a pipe or file: REPL semantics without any decoration. Each complete statement is
+/// run as it arrives and a non-nil value is printed; errors are reported and the rest still runs.
+func runPiped(_ interpreter: Interpreter) -> Int32 {
+    var status: Int32 = 0
+    var pending = ""
+    var cell = 0
+    func flushCell() -> Bool {
+        defer { pending = "" }
+        guard !pending.allSatisfy({ $0.isWhitespace }) else { return true }
+        cell += 1
+        do {
+            let value = try interpreter.run(pending, name: "<stdin>")
+            if !value.isNil {
+                interpreter.globals["_"] = value
+                interpreter.output.write(value.reprString + "\n")
+            }
+        } catch let diagnostic as Diagnostic {
+            report(diagnostic, interpreter)
+            if diagnostic.kind == .interrupted { status = 130; return false }
+            status = 1
+        } catch {
+            status = 1
+        }
+        return true
+    }
+    while let line = readLine(strippingNewline: false) {
+        pending += line
+        if interpreter.isIncomplete(pending) && !line.allSatisfy({ $0.isWhitespace }) { continue }
+        if !flushCell() { break }
+    }
+    if status != 130 { _ = flushCell() }
+    interpreter.output.flush()
+    return status
+}

@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import DescentLanguage
+
+/// The one global the C signal handler can reach (see ../shared/notes): Ctrl-C raises it, the
+/// interpreter polls it.
+let interruptFlag = InterruptFlag()
+/// Ctrl-C presses since the flag was last consumed: a second press while code ignores the first
+/// (a long built-in that does not poll) ends the process, so Ctrl-C always works.
+let pendingInterrupts = InterruptFlag()
+
+/// Installs the SIGINT handler. Without `restart`, a blocked `el_gets` returns EINTR (the REPL
+/// clears the line); with it, plain reads resume (Swift's readLine spins otherwise).
+func installInterruptHandler(restart: Bool) {
+    _ = interruptFlag.isRaised  // lazy globals are not signal-safe: initialise before the handler can run
+    _ = pendingInterrupts.isRaised
+    var action = sigaction()
+    #if canImport(Glibc)
+    action.__sigaction_handler.sa_handler = { _ in
+        if interruptFlag.isRaised && pendingInterrupts.isRaised { _exit(130) }
+        if interruptFlag.isRaised { pendingInterrupts.raise() }
+        interruptFlag.raise()
+    }
+    #endif
+    action.sa_flags = restart ? SA_RESTART : 0
+    sigemptyset(&action.sa_mask)
+    sigaction(SIGINT, &action, nil)
+}
+
+/// SIGINT goes to the evaluator's thread, where el_gets must see EINTR: block it everywhere else.
+func setInterruptDelivery(blocked: Bool) {
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    pthread_sigmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nil)
+}
+
+enum Terminal {
+    static func isTTY(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
+
+    /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+    static func wantsColor(_ descriptor: Int32) -> Bool {
+        isTTY(descriptor) && getenv("NO_COLOR") == nil && String(cString: getenv("TERM") ?? strdup("xterm")) != "dumb"
+    }
+
+    static func write(_ descriptor: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += written
+        }
+    }
+
+    static func write(_ descriptor: Int32, _ text: String) { write(descriptor, Array(text.utf8)) }
+}
+
+enum Files {
+    struct Failure: Error { let message: String }
+
+    static func read(_ path: String) throws(Failure) -> String {
+        guard let file = fopen(path, "rb") else {
+            throw Failure(message: "cannot read '\(path)': \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
+            if count < chunk.count {
+                if ferror(file) != 0 { throw Failure(message: "cannot read '\(path)': \(String(cString: strerror(errno)))") }
+                break
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Writes through a temporary file and a rename, so a failed write leaves the old file whole.
+    static func writeAtomically(_ path: String, _ text: String) throws(Failure) {
+        let temporary = path + ".tmp-\(getpid())"
+        guard let file = fopen(temporary, "wb") else {
+            throw Failure(message: "cannot write '\(path)': \(String(cString: strerror(errno)))")
+        }
+        let bytes = Array(text.utf8)
+        let written = fwrite(bytes, 1, bytes.count, file)
+        let closed = fclose(file)
+        guard written == bytes.count, closed == 0, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw Failure(message: "cannot write '\(path)': \(reason)")
+        }
+    }
+}
+
+/// A session's interpreter wired to this process: stdout for values, stderr for diagnostics.
+func makeInterpreter() -> Interpreter {
+    let interactive = Terminal.isTTY(1)
+    let output = Output(flushesEveryWrite: interactive) { Terminal.write(1, $0) }
+    return Interpreter(output: output, interrupt: interruptFlag)
+}
+
+func report(_ diagnostic: Diagnostic, _ interpreter: Interpreter) {
+    interpreter.output.flush()
+    pendingInterrupts.clear()
+    let renderer = DiagnosticRenderer(sources: interpreter.sources, color: Terminal.wantsColor(2))
+    Terminal.write(2, renderer.render(diagnostic))
+}

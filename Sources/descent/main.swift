@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import DescentLanguage
+
+// Parse on the main thread, run on a thread with a large stack; SIGINT is delivered only there.
+let command: ParsableCommand
+do {
+    command = try DescentCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    let code = DescentCommand.exitCode(for: error)
+    let message = DescentCommand.fullMessage(for: error)
+    if code == .success {
+        Terminal.write(1, message + "\n")
+        exit(0)
+    }
+    Terminal.write(2, message + "\n")
+    exit(code == .validationFailure ? 2 : code.rawValue)
+}
+
+setInterruptDelivery(blocked: true)
+let status = runOnLargeStack { () -> Int32 in
+    setInterruptDelivery(blocked: false)
+    switch command {
+    case let run as RunCommand: return run.execute()
+    case let root as DescentCommand: return root.execute()
+    default: return 2
+    }
+}
+exit(status)
