@@ -49,6 +49,7 @@ public final class Interpreter {
     var base = 0
     var top = 0
     var control = ControlSignal.none
+    var returnValue = Value.nil
     var depth = 0
     var currentClosure: Closure?
     public private(set) var builtinNames: [String] = []
@@ -121,6 +122,7 @@ public final class Interpreter {
         top = 0
         depth = 0
         control = .none
+        returnValue = .nil
         currentClosure = nil
     }
 
@@ -261,13 +263,22 @@ public final class Interpreter {
                 stack[argumentBase + index] = .object(Cell(stack[argumentBase + index]))
             }
             let result = try prototype.body.eval(self)
-            control = .none
+            if control == .returning {
+                control = .none
+                return swapReturnValue()
+            }
             return result
         } catch var diagnostic as Diagnostic {
             diagnostic.trace.append(.init(function: prototype.name, span: diagnostic.pendingSpan ?? site.span))
             diagnostic.pendingSpan = site.span
             throw diagnostic
         }
+    }
+
+    private func swapReturnValue() -> Value {
+        let value = returnValue
+        returnValue = .nil
+        return value
     }
 
     /// Places named arguments into their parameter slots; returns the parameters left for defaults.
@@ -303,8 +314,8 @@ public final class Interpreter {
     // MARK: Errors that name the culprit
 
     func unknownArgument(_ name: String, function: String, accepted: [String], at span: SourceSpan) -> Diagnostic {
-        let list = accepted.isEmpty ? "it takes no named arguments" : "it accepts: \(accepted.joined(separator: ", "))"
-        return Diagnostic("\(function)() has no parameter named '\(name)'\(suggestion(for: name, among: accepted)); \(list)", at: span)
+        let list = accepted.isEmpty ? "it takes no named arguments" : "it accepts \(accepted.joined(separator: ", "))"
+        return Diagnostic("\(function)() has no parameter named '\(name)' (\(list))\(suggestion(for: name, among: accepted))", at: span)
     }
 
     func undefinedVariable(_ name: String, at span: SourceSpan) -> Diagnostic {
@@ -328,7 +339,7 @@ public final class Interpreter {
             if let field = record.fields[name] { return field }
             let fields = record.fields.keys
             let listing = fields.isEmpty ? "it has no fields" : "its fields are \(fields.joined(separator: ", "))"
-            throw Diagnostic("record has no field '\(name)'\(suggestion(for: name, among: Array(fields))); \(listing)", at: span)
+            throw Diagnostic("record has no field '\(name)' (\(listing))\(suggestion(for: name, among: Array(fields)))", at: span)
         case .object(let object):
             if let field = object.field(name) { return field }
         default:
@@ -364,7 +375,7 @@ public func suggestion(for name: String, among candidates: [String]) -> String {
     let target = Array(name.lowercased())
     let limit = max(1, target.count / 3)
     let scored = Set(candidates).filter { $0 != name }.map { ($0, editDistance(target, Array($0.lowercased()))) }
-    let best = scored.filter { $0.1 <= limit }.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+    let best = scored.filter { $0.1 <= limit && $0.1 < target.count }.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
     return best.map { "; did you mean '\($0.0)'?" } ?? ""
 }
 

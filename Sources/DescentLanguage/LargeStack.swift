@@ -7,7 +7,7 @@ import Darwin
 /// Runs `body` on a new thread with a large stack and waits for it. The evaluator recurses on the
 /// native stack once per nested expression and call, so 10,000 nested Descent calls need far more
 /// than the 8 MiB a main thread gets; the pages are only reserved until they are touched.
-public func runOnLargeStack<T>(bytes: Int = 4 << 30, _ body: @escaping () -> T) -> T {
+public func runOnLargeStack<T>(bytes: Int = 2 << 30, _ body: @escaping () -> T) -> T {
     let job = LargeStackJob(body)
     var attributes = pthread_attr_t()
     pthread_attr_init(&attributes)

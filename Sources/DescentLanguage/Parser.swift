@@ -96,7 +96,11 @@ struct Parser {
 
     private func error(_ message: String, at token: Token? = nil) -> Diagnostic {
         let token = token ?? peek
-        var diagnostic = Diagnostic(message, at: SourceSpan(file: fileID, start: token.start, end: token.end))
+        // Past the end, point just after the last real token: that is where something is missing.
+        var end = token.start
+        if token.kind == .eof, let last = tokens[..<current].last(where: { $0.kind != .newline }) { end = last.end }
+        let span = token.kind == .eof ? SourceSpan(file: fileID, start: end, end: end) : SourceSpan(file: fileID, start: token.start, end: token.end)
+        var diagnostic = Diagnostic(message, at: span)
         diagnostic.isAtEndOfInput = token.kind == .eof
         return diagnostic
     }
@@ -409,7 +413,7 @@ struct Parser {
             }
             parser.advance()
             return Call(callee: callee, arguments: arguments, named: named,
-                        span: callee.span.through(parser.span(from: open.start), point: Int32(open.start)))
+                        span: callee.span.through(parser.span(from: open.start), point: callee.span.start))
         }
     }
 

@@ -35,8 +35,7 @@ struct Resolver {
     mutating func resolveProgram(_ program: Block) throws -> (Block, frameSize: Int) {
         functions = [FunctionContext(isTopLevel: true, capturedNames: namesUsedInNestedFunctions(program))]
         let statements = try program.statements.map { try resolve($0, statement: true) }
-        program.statements = statements
-        return (program, current.frameSize)
+        return (Block(statements: statements, span: program.span), current.frameSize)
     }
 
     private var atGlobalScope: Bool { current.isTopLevel && current.scopes.count == 1 }
@@ -107,32 +106,35 @@ struct Resolver {
         return try resolve(node, statement: statement)
     }
 
+    /// Returns the slot-based equivalent of `node`, its children resolved.
     private mutating func resolve(_ node: Node, statement: Bool = false) throws -> Node {
+        let span = node.span
         switch node {
         case let identifier as Identifier:
-            return variableGet(identifier.name, span: identifier.span)
+            return variableGet(identifier.name, span: span)
 
         case let declaration as LetDeclaration:
             let value = try resolve(declaration.value, statement: true)
             if atGlobalScope {
-                return VariableStore(target: .global(globals.index(of: declaration.name), name: declaration.name, define: true),
-                                     value: value, span: declaration.span)
+                return GlobalStore(index: globals.index(of: declaration.name), name: declaration.name, value: value,
+                                   isDefinition: true, span: span)
             }
             let variable = declare(declaration.name)
-            return VariableStore(target: variable.isCell ? .newCell(variable.slot) : .local(variable.slot),
-                                 value: value, span: declaration.span)
+            return variable.isCell ? CellStore(slot: variable.slot, value: value, createsCell: true, span: span)
+                : LocalStore(slot: variable.slot, value: value, span: span)
 
         case let declaration as FunctionDeclaration:
             if atGlobalScope {
                 let index = globals.index(of: declaration.name)
-                return VariableStore(target: .global(index, name: declaration.name, define: true),
-                                     value: try resolveFunction(declaration.function), span: declaration.span)
+                return GlobalStore(index: index, name: declaration.name, value: try resolveFunction(declaration.function),
+                                   isDefinition: true, span: span)
             }
             guard case .local(let variable) = lookup(declaration.name) else {
-                throw Diagnostic("internal error: function '\(declaration.name)' was not hoisted", at: declaration.span)
+                throw Diagnostic("internal error: function '\(declaration.name)' was not hoisted", at: span)
             }
-            return VariableStore(target: variable.isCell ? .cell(variable.slot) : .local(variable.slot),
-                                 value: try resolveFunction(declaration.function), span: declaration.span)
+            let value = try resolveFunction(declaration.function)
+            return variable.isCell ? CellStore(slot: variable.slot, value: value, createsCell: false, span: span)
+                : LocalStore(slot: variable.slot, value: value, span: span)
 
         case let assignment as Assignment:
             return try resolveAssignment(assignment)
@@ -144,89 +146,68 @@ struct Resolver {
             return try resolveFunction(function)
 
         case let loop as While:
-            loop.condition = try resolve(loop.condition)
+            let condition = try resolve(loop.condition)
             current.loopDepth += 1
             defer { current.loopDepth -= 1 }
-            loop.body = try resolve(loop.body, statement: true)
-            return loop
+            return While(condition: condition, body: try resolve(loop.body, statement: true), span: span)
 
         case let loop as For:
-            loop.iterable = try resolve(loop.iterable)
+            let iterable = try resolve(loop.iterable)
             return try withScope { resolver in
                 let variables = loop.names.map { resolver.declare($0) }
-                loop.slots = variables.map(\.slot)
-                loop.isCell = variables.map(\.isCell)
                 resolver.current.loopDepth += 1
                 defer { resolver.current.loopDepth -= 1 }
-                loop.body = try resolver.resolve(loop.body, statement: true)
-                return loop
+                return For(names: loop.names, nameSpans: loop.nameSpans, iterable: iterable,
+                           body: try resolver.resolve(loop.body, statement: true),
+                           slots: variables.map(\.slot), isCell: variables.map(\.isCell), span: span)
             }
 
         case let branch as If:
-            branch.condition = try resolve(branch.condition)
-            branch.then = try resolve(branch.then, statement: statement)
-            branch.otherwise = try resolveOptional(branch.otherwise, statement: statement)
-            return branch
+            return If(condition: try resolve(branch.condition), then: try resolve(branch.then, statement: statement),
+                      otherwise: try resolveOptional(branch.otherwise, statement: statement), span: span)
 
         case is Break, is Continue:
             let word = node is Break ? "break" : "continue"
-            guard current.loopDepth > 0 else { throw Diagnostic("'\(word)' outside of a loop", at: node.span) }
+            guard current.loopDepth > 0 else { throw Diagnostic("'\(word)' outside of a loop", at: span) }
             guard statement else { throw controlInExpression(word, node) }
             return node
 
         case let exit as Return:
-            guard !current.isTopLevel else { throw Diagnostic("'return' outside of a function", at: exit.span) }
+            guard !current.isTopLevel else { throw Diagnostic("'return' outside of a function", at: span) }
             guard statement else { throw controlInExpression("return", exit) }
-            exit.value = try resolveOptional(exit.value, statement: true)
-            return exit
+            return Return(value: try resolveOptional(exit.value, statement: true), span: span)
 
         case let call as Call:
-            call.callee = try resolve(call.callee)
-            call.arguments = try call.arguments.map { try resolve($0) }
-            call.named = try resolveNamed(call.named)
-            return call
+            return Call(callee: try resolve(call.callee), arguments: try call.arguments.map { try resolve($0) },
+                        named: try resolveNamed(call.named), span: span)
 
         case let call as MethodCall:
-            call.receiver = try resolve(call.receiver)
-            call.arguments = try call.arguments.map { try resolve($0) }
-            call.named = try resolveNamed(call.named)
-            call.globalIndex = globals.index(of: call.name)
-            return call
+            return MethodCall(receiver: try resolve(call.receiver), name: call.name, nameSpan: call.nameSpan,
+                              arguments: try call.arguments.map { try resolve($0) }, named: try resolveNamed(call.named),
+                              globalIndex: globals.index(of: call.name), span: span)
 
         case let unary as Unary:
-            unary.operand = try resolve(unary.operand)
-            return unary
+            return Unary(op: unary.op, operand: try resolve(unary.operand), span: span)
         case let binary as Binary:
-            binary.left = try resolve(binary.left)
-            binary.right = try resolve(binary.right)
-            return binary
+            return Binary(op: binary.op, left: try resolve(binary.left), right: try resolve(binary.right), span: span)
         case let chain as ComparisonChain:
-            chain.operands = try chain.operands.map { try resolve($0) }
-            return chain
+            return ComparisonChain(ops: chain.ops, operands: try chain.operands.map { try resolve($0) }, span: span)
         case let logical as Logical:
-            logical.left = try resolve(logical.left)
-            logical.right = try resolve(logical.right)
-            return logical
+            return Logical(isAnd: logical.isAnd, left: try resolve(logical.left), right: try resolve(logical.right), span: span)
         case let field as FieldGet:
-            field.object = try resolve(field.object)
-            return field
+            return FieldGet(object: try resolve(field.object), name: field.name, span: span)
         case let get as SubscriptGet:
-            get.object = try resolve(get.object)
-            get.items = try resolveItems(get.items)
-            return get
+            return SubscriptGet(object: try resolve(get.object), items: try resolveItems(get.items), span: span)
         case let list as ListLiteral:
-            list.elements = try list.elements.map { try resolve($0) }
-            return list
+            return ListLiteral(elements: try list.elements.map { try resolve($0) }, span: span)
         case let record as RecordLiteral:
-            record.values = try record.values.map { try resolve($0) }
-            return record
+            return RecordLiteral(keys: record.keys, values: try record.values.map { try resolve($0) }, span: span)
         case let string as InterpolatedString:
-            string.parts = try string.parts.map { try resolve($0) }
-            return string
+            return InterpolatedString(parts: try string.parts.map { try resolve($0) }, span: span)
         case is Literal:
             return node
         default:
-            throw Diagnostic("internal error: the resolver does not know \(type(of: node))", at: node.span)
+            throw Diagnostic("internal error: the resolver does not know \(type(of: node))", at: span)
         }
     }
 
@@ -247,38 +228,41 @@ struct Resolver {
 
     private mutating func resolveAssignment(_ assignment: Assignment) throws -> Node {
         var value = try resolve(assignment.value, statement: true)
+        let span = assignment.span
         switch assignment.target {
         case let identifier as Identifier:
             if let op = assignment.compoundOperator {
-                value = Binary(op: op, left: variableGet(identifier.name, span: identifier.span), right: value,
-                               span: assignment.span)
+                value = Binary(op: op, left: variableGet(identifier.name, span: identifier.span), right: value, span: span)
             }
-            let target: VariableStore.Target
             switch lookup(identifier.name) {
-            case .local(let variable): target = variable.isCell ? .cell(variable.slot) : .local(variable.slot)
-            case .upvalue(let index): target = .upvalue(index)
-            case .global(let index): target = .global(index, name: identifier.name, define: false)
+            case .local(let variable):
+                return variable.isCell ? CellStore(slot: variable.slot, value: value, createsCell: false, span: span)
+                    : LocalStore(slot: variable.slot, value: value, span: span)
+            case .upvalue(let index):
+                return UpvalueStore(index: index, value: value, span: span)
+            case .global(let index):
+                return GlobalStore(index: index, name: identifier.name, value: value, isDefinition: false, span: span)
             }
-            return VariableStore(target: target, value: value, span: assignment.span)
         case let field as FieldGet:
             return FieldSet(object: try resolve(field.object), name: field.name,
-                            compoundOperator: assignment.compoundOperator, value: value, span: assignment.span)
+                            compoundOperator: assignment.compoundOperator, value: value, span: span)
         case let get as SubscriptGet:
             return SubscriptSet(object: try resolve(get.object), items: try resolveItems(get.items),
-                                compoundOperator: assignment.compoundOperator, value: value, span: assignment.span)
+                                compoundOperator: assignment.compoundOperator, value: value, span: span)
         default:
-            throw Diagnostic("cannot assign to this expression", at: assignment.span)
+            throw Diagnostic("cannot assign to this expression", at: span)
         }
     }
 
     private mutating func resolveBlock(_ block: Block) throws -> Node {
         try withScope { resolver in
-            for case let declaration as FunctionDeclaration in block.statements where !resolver.atGlobalScope {
+            var hoistedCells: [Int] = []
+            for case let declaration as FunctionDeclaration in block.statements {
                 let variable = resolver.declare(declaration.name)
-                if variable.isCell { block.hoistedCells.append(variable.slot) }
+                if variable.isCell { hoistedCells.append(variable.slot) }
             }
-            block.statements = try block.statements.map { try resolver.resolve($0, statement: true) }
-            return block
+            let statements = try block.statements.map { try resolver.resolve($0, statement: true) }
+            return Block(statements: statements, hoistedCells: hoistedCells, span: block.span)
         }
     }
 
@@ -290,22 +274,18 @@ struct Resolver {
         let context = FunctionContext(isTopLevel: false, capturedNames: nested)
         functions.append(context)
         defer { functions.removeLast() }
+        var cellParameters: [Int] = []
         for (index, name) in prototype.parameters.enumerated() where declare(name).isCell {
-            prototype.cellParameters.append(index)
+            cellParameters.append(index)
         }
-        prototype.defaults = try prototype.defaults.map { try resolveOptional($0) }
-        prototype.body = try resolve(prototype.body, statement: true)
-        prototype.frameSize = context.frameSize
-        prototype.captures = context.captures
-        return function
+        let defaults = try prototype.defaults.map { try resolveOptional($0) }
+        let body = try resolve(prototype.body, statement: true)
+        return FunctionLiteral(prototype: prototype.resolved(defaults: defaults, body: body, frameSize: context.frameSize,
+                                                             cellParameters: cellParameters, captures: context.captures))
     }
 
     private mutating func resolveNamed(_ named: [NamedArgument]) throws -> [NamedArgument] {
-        try named.map { argument in
-            var resolved = argument
-            resolved.value = try resolve(argument.value)
-            return resolved
-        }
+        try named.map { NamedArgument(name: $0.name, value: try resolve($0.value), nameSpan: $0.nameSpan) }
     }
 
     private mutating func resolveItems(_ items: [SubscriptItem]) throws -> [SubscriptItem] {

@@ -31,7 +31,7 @@ final class Identifier: Node {
 final class LetDeclaration: Node {
     let name: String
     let nameSpan: SourceSpan
-    var value: Node
+    let value: Node
     init(name: String, nameSpan: SourceSpan, value: Node, span: SourceSpan) {
         self.name = name; self.nameSpan = nameSpan; self.value = value; super.init(span: span)
     }
@@ -49,9 +49,9 @@ final class FunctionDeclaration: Node {
 
 /// `target = value`, or `target op= value`.
 final class Assignment: Node {
-    var target: Node
+    let target: Node
     let compoundOperator: BinaryOperator?
-    var value: Node
+    let value: Node
     init(target: Node, compoundOperator: BinaryOperator?, value: Node, span: SourceSpan) {
         self.target = target; self.compoundOperator = compoundOperator; self.value = value
         super.init(span: span)
@@ -68,7 +68,7 @@ final class Literal: Node {
 }
 
 final class InterpolatedString: Node {
-    var parts: [Node]
+    let parts: [Node]
     init(parts: [Node], span: SourceSpan) { self.parts = parts; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { parts.forEach(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
@@ -79,7 +79,7 @@ final class InterpolatedString: Node {
 }
 
 final class ListLiteral: Node {
-    var elements: [Node]
+    let elements: [Node]
     init(elements: [Node], span: SourceSpan) { self.elements = elements; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { elements.forEach(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
@@ -92,7 +92,7 @@ final class ListLiteral: Node {
 
 final class RecordLiteral: Node {
     let keys: [String]
-    var values: [Node]
+    let values: [Node]
     init(keys: [String], values: [Node], span: SourceSpan) { self.keys = keys; self.values = values; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { values.forEach(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
@@ -133,28 +133,67 @@ final class GlobalGet: Node {
     }
 }
 
-/// Stores into a variable; `define` nodes are `let`, the others re-assign.
-final class VariableStore: Node {
-    enum Target { case local(Int), cell(Int), newCell(Int), upvalue(Int), global(Int, name: String, define: Bool) }
-    let target: Target
-    var value: Node
-    /// `let` statements evaluate to nil; assignments too, so `x = 1` in the REPL prints nothing.
-    init(target: Target, value: Node, span: SourceSpan) { self.target = target; self.value = value; super.init(span: span) }
+/// `let` and assignment into each kind of variable. Both evaluate to nil, so `x = 1` in the REPL
+/// shows nothing; each checks for a pending `return`/`break` in its value first.
+final class LocalStore: Node {
+    let slot: Int
+    let value: Node
+    init(slot: Int, value: Node, span: SourceSpan) { self.slot = slot; self.value = value; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { body(value) }
     override func eval(_ ip: Interpreter) throws -> Value {
         let newValue = try value.eval(ip)
         if ip.control != .none { return newValue }
-        switch target {
-        case .local(let slot): ip.stack[ip.base &+ slot] = newValue
-        case .cell(let slot): ip.cell(at: slot).value = newValue
-        case .newCell(let slot): ip.stack[ip.base &+ slot] = .object(Cell(newValue))
-        case .upvalue(let index): ip.upvalue(index).value = newValue
-        case .global(let index, let name, let define):
-            if !define && ip.globals.values[index] == nil {
-                throw Diagnostic("cannot assign to '\(name)' before it is declared; write 'let \(name) = ...'", at: span)
-            }
-            ip.globals.values[index] = newValue
+        ip.stack[ip.base &+ slot] = newValue
+        return .nil
+    }
+}
+
+final class CellStore: Node {
+    let slot: Int
+    let value: Node
+    /// A `let` of a captured variable makes a fresh cell; an assignment (or a hoisted `fn`) reuses it.
+    let createsCell: Bool
+    init(slot: Int, value: Node, createsCell: Bool, span: SourceSpan) {
+        self.slot = slot; self.value = value; self.createsCell = createsCell; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(value) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let newValue = try value.eval(ip)
+        if ip.control != .none { return newValue }
+        if createsCell { ip.stack[ip.base &+ slot] = .object(Cell(newValue)) } else { ip.cell(at: slot).value = newValue }
+        return .nil
+    }
+}
+
+final class UpvalueStore: Node {
+    let index: Int
+    let value: Node
+    init(index: Int, value: Node, span: SourceSpan) { self.index = index; self.value = value; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { body(value) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let newValue = try value.eval(ip)
+        if ip.control != .none { return newValue }
+        ip.upvalue(index).value = newValue
+        return .nil
+    }
+}
+
+final class GlobalStore: Node {
+    let index: Int
+    let name: String
+    let value: Node
+    let isDefinition: Bool
+    init(index: Int, name: String, value: Node, isDefinition: Bool, span: SourceSpan) {
+        self.index = index; self.name = name; self.value = value; self.isDefinition = isDefinition; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(value) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let newValue = try value.eval(ip)
+        if ip.control != .none { return newValue }
+        if !isDefinition && ip.globals.values[index] == nil {
+            throw Diagnostic("cannot assign to '\(name)' before it is declared; write 'let \(name) = ...'", at: span)
         }
+        ip.globals.values[index] = newValue
         return .nil
     }
 }
@@ -163,7 +202,7 @@ final class VariableStore: Node {
 
 final class Unary: Node {
     let op: UnaryOperator
-    var operand: Node
+    let operand: Node
     init(op: UnaryOperator, operand: Node, span: SourceSpan) { self.op = op; self.operand = operand; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { body(operand) }
     override func eval(_ ip: Interpreter) throws -> Value {
@@ -181,8 +220,8 @@ final class Unary: Node {
 
 final class Binary: Node {
     let op: BinaryOperator
-    var left: Node
-    var right: Node
+    let left: Node
+    let right: Node
     init(op: BinaryOperator, left: Node, right: Node, span: SourceSpan) {
         self.op = op; self.left = left; self.right = right; super.init(span: span)
     }
@@ -212,7 +251,7 @@ final class Binary: Node {
 /// `a < b <= c`: each operand evaluated once, stopping at the first false comparison, as in Python.
 final class ComparisonChain: Node {
     let ops: [BinaryOperator]
-    var operands: [Node]
+    let operands: [Node]
     init(ops: [BinaryOperator], operands: [Node], span: SourceSpan) { self.ops = ops; self.operands = operands; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { operands.forEach(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
@@ -229,8 +268,8 @@ final class ComparisonChain: Node {
 
 final class Logical: Node {
     let isAnd: Bool
-    var left: Node
-    var right: Node
+    let left: Node
+    let right: Node
     init(isAnd: Bool, left: Node, right: Node, span: SourceSpan) { self.isAnd = isAnd; self.left = left; self.right = right; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { body(left); body(right) }
     override func eval(_ ip: Interpreter) throws -> Value {
@@ -242,7 +281,7 @@ final class Logical: Node {
 // MARK: - Access
 
 final class FieldGet: Node {
-    var object: Node
+    let object: Node
     let name: String
     init(object: Node, name: String, span: SourceSpan) { self.object = object; self.name = name; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { body(object) }
@@ -252,10 +291,10 @@ final class FieldGet: Node {
 }
 
 final class FieldSet: Node {
-    var object: Node
+    let object: Node
     let name: String
     let compoundOperator: BinaryOperator?
-    var value: Node
+    let value: Node
     init(object: Node, name: String, compoundOperator: BinaryOperator?, value: Node, span: SourceSpan) {
         self.object = object; self.name = name; self.compoundOperator = compoundOperator; self.value = value
         super.init(span: span)
@@ -295,8 +334,8 @@ enum SubscriptValue {
 }
 
 final class SubscriptGet: Node {
-    var object: Node
-    var items: [SubscriptItem]
+    let object: Node
+    let items: [SubscriptItem]
     init(object: Node, items: [SubscriptItem], span: SourceSpan) { self.object = object; self.items = items; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { body(object); items.forEach { $0.forEachNode(body) } }
     override func eval(_ ip: Interpreter) throws -> Value {
@@ -310,10 +349,10 @@ final class SubscriptGet: Node {
 }
 
 final class SubscriptSet: Node {
-    var object: Node
-    var items: [SubscriptItem]
+    let object: Node
+    let items: [SubscriptItem]
     let compoundOperator: BinaryOperator?
-    var value: Node
+    let value: Node
     init(object: Node, items: [SubscriptItem], compoundOperator: BinaryOperator?, value: Node, span: SourceSpan) {
         self.object = object; self.items = items; self.compoundOperator = compoundOperator; self.value = value
         super.init(span: span)
@@ -336,14 +375,14 @@ final class SubscriptSet: Node {
 
 struct NamedArgument {
     let name: String
-    var value: Node
+    let value: Node
     let nameSpan: SourceSpan
 }
 
 final class Call: Node {
-    var callee: Node
-    var arguments: [Node]
-    var named: [NamedArgument]
+    let callee: Node
+    let arguments: [Node]
+    let named: [NamedArgument]
     init(callee: Node, arguments: [Node], named: [NamedArgument], span: SourceSpan) {
         self.callee = callee; self.arguments = arguments; self.named = named; super.init(span: span)
     }
@@ -361,16 +400,17 @@ final class Call: Node {
 
 /// `x.f(a)`: calls the record field `f` when `x` is a record that has one, otherwise `f(x, a)`.
 final class MethodCall: Node {
-    var receiver: Node
+    let receiver: Node
     let name: String
     let nameSpan: SourceSpan
-    var arguments: [Node]
-    var named: [NamedArgument]
-    /// The global slot of the function `name`, filled in by the resolver.
-    var globalIndex = -1
-    init(receiver: Node, name: String, nameSpan: SourceSpan, arguments: [Node], named: [NamedArgument], span: SourceSpan) {
+    let arguments: [Node]
+    let named: [NamedArgument]
+    /// The global slot of the function `name`, chosen by the resolver.
+    let globalIndex: Int
+    init(receiver: Node, name: String, nameSpan: SourceSpan, arguments: [Node], named: [NamedArgument],
+         globalIndex: Int = -1, span: SourceSpan) {
         self.receiver = receiver; self.name = name; self.nameSpan = nameSpan
-        self.arguments = arguments; self.named = named; super.init(span: span)
+        self.arguments = arguments; self.named = named; self.globalIndex = globalIndex; super.init(span: span)
     }
     override func forEachChild(_ body: (Node) -> Void) {
         body(receiver); arguments.forEach(body); named.forEach { body($0.value) }
@@ -408,22 +448,30 @@ final class FunctionPrototype {
     let name: String
     let parameters: [String]
     let parameterSpans: [SourceSpan]
-    var defaults: [Node?]
-    var body: Node
+    let defaults: [Node?]
+    let body: Node
     let span: SourceSpan
     let documentation: String?
-    var frameSize = 0
+    let frameSize: Int
     /// Parameters that closures capture: boxed into cells on entry.
-    var cellParameters: [Int] = []
+    let cellParameters: [Int]
     /// Where each upvalue comes from in the enclosing function when a closure is made.
-    var captures: [Capture] = []
+    let captures: [Capture]
 
     enum Capture { case local(slot: Int), upvalue(index: Int) }
 
     init(name: String, parameters: [String], parameterSpans: [SourceSpan], defaults: [Node?], body: Node,
-         span: SourceSpan, documentation: String?) {
+         span: SourceSpan, documentation: String?, frameSize: Int = 0, cellParameters: [Int] = [], captures: [Capture] = []) {
         self.name = name; self.parameters = parameters; self.parameterSpans = parameterSpans
         self.defaults = defaults; self.body = body; self.span = span; self.documentation = documentation
+        self.frameSize = frameSize; self.cellParameters = cellParameters; self.captures = captures
+    }
+
+    /// The same function with resolved defaults and body and the frame layout the resolver chose.
+    func resolved(defaults: [Node?], body: Node, frameSize: Int, cellParameters: [Int], captures: [Capture]) -> FunctionPrototype {
+        FunctionPrototype(name: name, parameters: parameters, parameterSpans: parameterSpans, defaults: defaults, body: body,
+                          span: span, documentation: documentation, frameSize: frameSize,
+                          cellParameters: cellParameters, captures: captures)
     }
 
     var signature: String {
@@ -467,11 +515,13 @@ final class FunctionLiteral: Node {
 enum ControlSignal { case none, breakLoop, continueLoop, returning }
 
 final class Block: Node {
-    var statements: [Node]
+    let statements: [Node]
     /// Slots of functions declared in this block that closures capture: their cells exist from the
     /// block's start, so functions declared side by side can call each other.
-    var hoistedCells: [Int] = []
-    init(statements: [Node], span: SourceSpan) { self.statements = statements; super.init(span: span) }
+    let hoistedCells: [Int]
+    init(statements: [Node], hoistedCells: [Int] = [], span: SourceSpan) {
+        self.statements = statements; self.hoistedCells = hoistedCells; super.init(span: span)
+    }
     override func forEachChild(_ body: (Node) -> Void) { statements.forEach(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
         for slot in hoistedCells { ip.stack[ip.base &+ slot] = .object(Cell(.nil)) }
@@ -485,9 +535,9 @@ final class Block: Node {
 }
 
 final class If: Node {
-    var condition: Node
-    var then: Node
-    var otherwise: Node?
+    let condition: Node
+    let then: Node
+    let otherwise: Node?
     init(condition: Node, then: Node, otherwise: Node?, span: SourceSpan) {
         self.condition = condition; self.then = then; self.otherwise = otherwise; super.init(span: span)
     }
@@ -499,8 +549,8 @@ final class If: Node {
 }
 
 final class While: Node {
-    var condition: Node
-    var body: Node
+    let condition: Node
+    let body: Node
     init(condition: Node, body: Node, span: SourceSpan) { self.condition = condition; self.body = body; super.init(span: span) }
     override func forEachChild(_ visit: (Node) -> Void) { visit(condition); visit(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
@@ -521,13 +571,15 @@ final class While: Node {
 final class For: Node {
     let names: [String]
     let nameSpans: [SourceSpan]
-    var iterable: Node
-    var body: Node
+    let iterable: Node
+    let body: Node
     /// Filled by the resolver: each loop variable's slot, and whether closures capture it.
-    var slots: [Int] = []
-    var isCell: [Bool] = []
-    init(names: [String], nameSpans: [SourceSpan], iterable: Node, body: Node, span: SourceSpan) {
+    let slots: [Int]
+    let isCell: [Bool]
+    init(names: [String], nameSpans: [SourceSpan], iterable: Node, body: Node, slots: [Int] = [], isCell: [Bool] = [],
+         span: SourceSpan) {
         self.names = names; self.nameSpans = nameSpans; self.iterable = iterable; self.body = body
+        self.slots = slots; self.isCell = isCell
         super.init(span: span)
     }
     override func forEachChild(_ visit: (Node) -> Void) { visit(iterable); visit(body) }
@@ -598,12 +650,15 @@ final class Continue: Node {
 }
 
 final class Return: Node {
-    var value: Node?
+    let value: Node?
     init(value: Node?, span: SourceSpan) { self.value = value; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { value.map(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
         let result = try value?.eval(ip) ?? .nil
-        if ip.control == .none { ip.control = .returning }
+        if ip.control != .none { return result }
+        // Loops and blocks between here and the call return their own values; the call takes this one.
+        ip.returnValue = result
+        ip.control = .returning
         return result
     }
 }
