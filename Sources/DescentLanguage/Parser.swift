@@ -247,6 +247,7 @@ struct Parser {
     }
 
     private mutating func block() throws -> Block {
+        skipNewlines()
         let open = try consume(.leftBrace, "expected '{', found \(describe(peek))")
         return try nested { parser in
             var statements: [Node] = []

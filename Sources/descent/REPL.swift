@@ -113,6 +113,8 @@ final class REPL {
             if timed { interpreter.output.write("time: \(formatDuration(elapsed))\n") }
             interpreter.output.flush()
         } catch let diagnostic as Diagnostic {
+            // The terminal echoed ^C without a newline.
+            if diagnostic.kind == .interrupted { Terminal.write(1, "\n") }
             report(diagnostic, interpreter)
         } catch {
             Terminal.write(2, "error: \(error)\n")

@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import DescentLanguage
+
+@Suite struct DiagnosticTests {
+    func failure(_ source: String, name: String = "lesson.dsc") -> (Diagnostic, SourceRegistry) {
+        let (_, error, interpreter) = runScript(source, name: name)
+        return (error ?? Diagnostic("no error", at: nil), interpreter.sources)
+    }
+
+    @Test func rendersLocationSourceLineAndCaret() {
+        let (diagnostic, sources) = failure("let xs = [1, 2]\n\nlet y = xs + 1\n")
+        let text = DiagnosticRenderer(sources: sources, color: false).render(diagnostic)
+        #expect(text == """
+        lesson.dsc:3:12: error: cannot add list and number
+            let y = xs + 1
+                    ~~~^~~
+
+        """)
+    }
+
+    @Test func colourWrapsLabelsInEscapes() {
+        let (diagnostic, sources) = failure("nil + 1")
+        let text = DiagnosticRenderer(sources: sources, color: true).render(diagnostic)
+        #expect(text.contains("\u{1B}[1;31merror:\u{1B}[0m"))
+        #expect(text.contains("\u{1B}[1;32m~~~~^~~\u{1B}[0m"))
+    }
+
+    @Test func runtimeErrorsCarryACallTrace() {
+        let source = "fn loss(w) {\n    w + \"x\"\n}\nfn train() {\n    loss(1)\n}\ntrain()\n"
+        let (diagnostic, sources) = failure(source)
+        let text = DiagnosticRenderer(sources: sources, color: false).render(diagnostic)
+        #expect(text.hasSuffix("  in loss() at lesson.dsc:2\n  in train() at lesson.dsc:5\n"), "\(text)")
+    }
+
+    @Test func deepRecursionFoldsItsTrace() {
+        let (diagnostic, sources) = failure("fn f(n) { f(n + 1) }\nf(0)\n")
+        #expect(diagnostic.message == "stack overflow (call depth 10000)")
+        let text = DiagnosticRenderer(sources: sources, color: false).render(diagnostic)
+        #expect(text.contains("... 9999 more identical frames"))
+        #expect(text.split(separator: "\n").count < 10)
+    }
+
+    @Test func tabsInSourceKeepTheCaretAligned() {
+        let (diagnostic, sources) = failure("if true {\n\tnil + 1\n}\n")
+        let lines = DiagnosticRenderer(sources: sources, color: false).render(diagnostic).split(separator: "\n")
+        #expect(lines[1] == "     nil + 1")
+        #expect(lines[2] == "     ~~~~^~~")
+    }
+
+    @Test func suggestionsUseEditDistanceIncludingTranspositions() {
+        #expect(suggestion(for: "pirnt", among: ["print", "sqrt"]) == "; did you mean 'print'?")
+        #expect(suggestion(for: "lr", among: ["momentum"]) == "")
+        #expect(suggestion(for: "i", among: ["e"]) == "")
+        #expect(editDistance(Array("kitten"), Array("sitting")) == 3)
+    }
+}
+
+@Suite struct REPLSupportTests {
+    let interpreter = Interpreter(output: Output(sink: { _ in }))
+
+    @Test(arguments: ["fn f(x) {", "print(1,", "let x =", "[1, 2", "1 +", "if x { 1 } else", "{lr: 0.1,"])
+    func unfinishedInputContinues(_ text: String) {
+        #expect(interpreter.isIncomplete(text + "\n"))
+    }
+
+    @Test(arguments: ["1 + 2", "let x = 1", "fn f(x) { x }", "\"unterminated", "1 + )", "\"\\(\""])
+    func completeOrBrokenInputDoesNot(_ text: String) {
+        #expect(!interpreter.isIncomplete(text + "\n"))
+    }
+
+    @Test func stateSurvivesAnError() throws {
+        _ = try interpreter.run("let kept = 41", name: "In[1]")
+        #expect(throws: Diagnostic.self) { try self.interpreter.run("kept + nil", name: "In[2]") }
+        #expect(try interpreter.run("kept + 1", name: "In[3]").isEqual(to: .number(42)))
+    }
+
+    @Test func completesBuiltinsVariablesAndKeywords() throws {
+        _ = try interpreter.run("let learning_rate = 0.1", name: "In[1]")
+        #expect(interpreter.completions(before: "sq").candidates == ["sqrt"])
+        #expect(interpreter.completions(before: "1 + learn").candidates == ["learning_rate"])
+        #expect(interpreter.completions(before: "whi").candidates == ["while"])
+    }
+
+    @Test func completesRecordFieldsAfterADot() throws {
+        _ = try interpreter.run("let cfg = {lr: 0.1, opt: {beta: 0.9, eps: 1e-8}}", name: "In[1]")
+        #expect(interpreter.completions(before: "cfg.o").candidates.first == "opt")
+        #expect(interpreter.completions(before: "cfg.opt.b") == .init(word: "b", candidates: ["beta"]))
+    }
+
+    @Test func completesNamedArgumentsInsideACall() throws {
+        _ = try interpreter.run("fn step(x, lr: 0.1, momentum: 0) { x }", name: "In[1]")
+        #expect(interpreter.completions(before: "step(1, mo").candidates.first == "momentum:")
+        #expect(interpreter.completions(before: "sorted([3, 1], rev").candidates.first == "reverse:")
+    }
+
+    @Test func interruptStopsALoopAndReportsWhere() throws {
+        let flag = InterruptFlag()
+        let interrupted = Interpreter(output: Output(sink: { _ in }), interrupt: flag)
+        _ = try interrupted.run("let i = 0", name: "In[1]")
+        let program = try interrupted.compile("while true { i += 1 }", name: "In[2]")
+        let result: Result<Value, Error> = runOnLargeStack {
+            let trigger = LargeStackTrigger(flag)
+            trigger.start()
+            return Result { try interrupted.execute(program) }
+        }
+        guard case .failure(let error as Diagnostic) = result else {
+            Issue.record("the loop was not interrupted")
+            return
+        }
+        #expect(error.kind == .interrupted)
+        #expect(error.span?.start == 0)
+        #expect(try interrupted.run("i > 0", name: "In[3]").isEqual(to: .bool(true)))
+    }
+
+    @Test func everyBuiltinHasHelpAndARunnableExample() {
+        for builtin in interpreter.builtinFunctions {
+            #expect(!builtin.summary.isEmpty && builtin.summary.hasSuffix("."), "\(builtin.name) summary")
+            #expect(interpreter.helpText(forName: builtin.name)?.hasPrefix(builtin.signature) == true)
+            let result = Interpreter.exampleResult(builtin.example)
+            if builtin.name == "error" {
+                #expect(result.isEmpty, "the error() example should not fail: \(result)")
+            } else {
+                #expect(!result.hasPrefix("error:"), "example of \(builtin.name): \(result)")
+            }
+        }
+    }
+
+    @Test func requiredBuiltinsExist() {
+        let required = ["print", "len", "range", "abs", "min", "max", "sqrt", "exp", "log", "floor", "round", "str",
+                        "type", "json", "assert", "error", "time", "help", "map", "filter", "sum", "sorted", "append", "keys"]
+        let names = Set(interpreter.builtinFunctions.map(\.name))
+        for name in required { #expect(names.contains(name), "missing built-in \(name)") }
+    }
+
+    @Test func builtinsMarkdownIsUpToDate() {
+        let path = "/" + "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/") + "/docs/BUILTINS.md"
+        #expect(readText(path) == Interpreter.builtinsMarkdown(), "docs/BUILTINS.md is stale: run 'make docs'")
+    }
+}
+
+/// Raises an interrupt flag from another thread after a short delay, as a signal handler would.
+final class LargeStackTrigger: @unchecked Sendable {
+    let flag: InterruptFlag
+    init(_ flag: InterruptFlag) { self.flag = flag }
+    func start() {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&thread, nil, { context in
+            let trigger = Unmanaged<LargeStackTrigger>.fromOpaque(context!).takeRetainedValue()
+            usleep(100_000)
+            trigger.flag.raise()
+            return nil
+        }, context)
+        pthread_detach(thread)
+    }
+}

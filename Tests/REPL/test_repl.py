@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""REPL tests through a real pseudo-terminal (pexpect), as a learner would type.
+
+Usage: test_repl.py PATH/TO/descent
+Each test starts `descent` with a fresh HOME (history, ~/.editrc), TERM=xterm and LANG=C.UTF-8,
+waits for the prompt before typing, and matches what the program prints, never the line being
+edited (libedit redraws it with cursor escapes). See ../shared/notes/libedit-and-fuzzing.md.
+"""
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+
+import pexpect
+
+BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/descent")
+TIMEOUT = 10
+PROMPT = re.compile(r"In \[(\d+)\]: ")
+
+
+def start(home):
+    env = dict(os.environ, HOME=home, TERM="xterm", LANG="C.UTF-8")
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(BINARY, env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 120))
+    child.expect(PROMPT)
+    return child
+
+
+def plain(text):
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|[\x01\r]", "", text)
+
+
+def run_cell(child, line):
+    """Types a line, presses Enter, returns the (escape-free) output up to the next prompt."""
+    child.sendline(line)
+    child.expect(PROMPT)
+    return plain(child.before)
+
+
+class Session:
+    def __enter__(self):
+        self.home = tempfile.mkdtemp(prefix="descent-repl-")
+        self.child = start(self.home)
+        return self
+
+    def restart(self):
+        self.quit()
+        self.child = start(self.home)
+
+    def quit(self):
+        if self.child.isalive():
+            self.child.sendcontrol("d")
+            self.child.expect(pexpect.EOF)
+        self.child.close()
+
+    def __exit__(self, *exc):
+        try:
+            self.quit()
+        finally:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+
+def test_expression_shows_numbered_output():
+    with Session() as s:
+        out = run_cell(s.child, "1 + 2")
+        assert "Out[1]: 3" in out, out
+        out = run_cell(s.child, "_ * 10")
+        assert "Out[2]: 30" in out, out
+
+
+def test_let_shows_nothing_and_variables_persist():
+    with Session() as s:
+        out = run_cell(s.child, "let lr = 0.1")
+        assert "Out" not in out, out
+        assert "Out[2]: 0.2" in run_cell(s.child, "lr * 2")
+
+
+def test_tab_completes_builtin_name():
+    with Session() as s:
+        s.child.send("sqr")
+        s.child.send("\t")
+        time.sleep(0.2)
+        s.child.send("(16)\r")
+        s.child.expect(PROMPT)
+        assert "Out[1]: 4" in plain(s.child.before)
+
+
+def test_tab_completes_record_field_after_dot():
+    with Session() as s:
+        run_cell(s.child, "let cfg = {learning_rate: 0.5, momentum: 0.9}")
+        s.child.send("cfg.lea")
+        s.child.send("\t")
+        time.sleep(0.2)
+        s.child.send("\r")
+        s.child.expect(PROMPT)
+        assert "Out[2]: 0.5" in plain(s.child.before)
+
+
+def test_tab_completes_named_argument():
+    with Session() as s:
+        s.child.send("round(2.675, dig")
+        s.child.send("\t")
+        time.sleep(0.2)
+        s.child.send(" 2)\r")
+        s.child.expect(PROMPT)
+        assert "Out[1]: 2.67" in plain(s.child.before)
+
+
+def test_tab_completes_user_variable_and_command():
+    with Session() as s:
+        run_cell(s.child, "let momentum_value = 7")
+        s.child.send("momentum_v")
+        s.child.send("\t")
+        time.sleep(0.2)
+        s.child.send(" + 1\r")
+        s.child.expect(PROMPT)
+        assert "Out[2]: 8" in plain(s.child.before)
+        s.child.send(":va")
+        s.child.send("\t")
+        time.sleep(0.2)
+        s.child.send("\r")
+        s.child.expect(PROMPT)
+        assert "momentum_value" in plain(s.child.before)
+
+
+def test_up_arrow_recalls_history():
+    with Session() as s:
+        run_cell(s.child, "40 + 2")
+        s.child.send("\x1b[A")
+        time.sleep(0.2)
+        s.child.send("\r")
+        s.child.expect(PROMPT)
+        assert "Out[2]: 42" in plain(s.child.before)
+
+
+def test_multiline_function_uses_continuation_prompt():
+    with Session() as s:
+        s.child.sendline("fn square(x) {")
+        s.child.expect_exact("...: ")
+        s.child.sendline("x * x")
+        s.child.expect_exact("...: ")
+        s.child.sendline("}")
+        s.child.expect(PROMPT)
+        assert "Out[2]: 49" in run_cell(s.child, "square(7)")
+
+
+def test_blank_line_ends_an_unfinished_cell_with_an_error():
+    with Session() as s:
+        s.child.sendline("print(1,")
+        s.child.expect_exact("...: ")
+        out = run_cell(s.child, "")
+        assert "error:" in out, out
+
+
+def test_ctrl_c_interrupts_a_loop_and_keeps_state():
+    with Session() as s:
+        run_cell(s.child, "let i = 0")
+        s.child.sendline("while true { i += 1 }")
+        time.sleep(0.5)
+        started = time.time()
+        s.child.sendintr()
+        s.child.expect(PROMPT)
+        assert time.time() - started < 2, "interrupt took too long"
+        out = plain(s.child.before)
+        assert "interrupted" in out and "while true" in out, out
+        assert "true" in run_cell(s.child, "i > 0")
+
+
+def test_ctrl_c_interrupts_a_long_recursive_call():
+    with Session() as s:
+        s.child.sendline("fn fib(n) { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }")
+        s.child.expect(PROMPT)
+        s.child.sendline("fib(45)")
+        time.sleep(0.5)
+        s.child.sendintr()
+        s.child.expect(PROMPT)
+        out = plain(s.child.before)
+        assert "interrupted" in out and "in fib()" in out, out
+        assert "Out" in run_cell(s.child, "fib(10)")
+
+
+def test_ctrl_c_at_prompt_clears_the_line():
+    with Session() as s:
+        s.child.send("this is not code")
+        time.sleep(0.2)
+        s.child.sendintr()
+        s.child.expect(PROMPT)
+        out = run_cell(s.child, "5")
+        assert "Out[1]: 5" in out, out
+
+
+def test_ctrl_d_exits_cleanly():
+    with Session() as s:
+        s.child.sendcontrol("d")
+        s.child.expect(pexpect.EOF)
+        s.child.close()
+        assert s.child.exitstatus == 0
+
+
+def test_history_persists_across_sessions():
+    with Session() as s:
+        run_cell(s.child, "1000 + 337")
+        s.restart()
+        s.child.send("\x1b[A")
+        time.sleep(0.2)
+        s.child.send("\r")
+        s.child.expect(PROMPT)
+        assert "1337" in plain(s.child.before)
+        assert os.path.exists(os.path.join(s.home, ".descent_history"))
+
+
+def test_errors_are_located_diagnostics_and_session_survives():
+    with Session() as s:
+        out = run_cell(s.child, "let xs = [1]; xs + 1")
+        assert "In[1]:1:18: error: cannot add list and number" in out, out
+        assert "~~~^~~" in out, out
+        assert "Out[2]: [1]" in run_cell(s.child, "xs")
+
+
+def test_commands_help_vars_time_reset():
+    with Session() as s:
+        assert ":vars" in run_cell(s.child, ":help")
+        assert "sqrt(x)" in run_cell(s.child, ":help sqrt")
+        run_cell(s.child, "let lr = 0.25")
+        out = run_cell(s.child, ":vars")
+        assert re.search(r"lr\s+number\s+0.25", out), out
+        out = run_cell(s.child, ":time sum(range(1000))")
+        assert "499500" in out and "time:" in out, out
+        assert "reset" in run_cell(s.child, ":reset")
+        assert "undefined variable 'lr'" in run_cell(s.child, "lr")
+        assert "unknown command" in run_cell(s.child, ":nope")
+
+
+def test_save_and_load_round_trip():
+    with Session() as s:
+        script = os.path.join(s.home, "session.dsc")
+        run_cell(s.child, "let base = 40")
+        run_cell(s.child, "fn answer() { base + 2 }")
+        run_cell(s.child, "nope + 1")
+        assert "saved 2 cells" in run_cell(s.child, f":save {script}")
+        assert "nope" not in open(script).read()
+        run_cell(s.child, ":reset")
+        assert "loaded" in run_cell(s.child, f":load {script}")
+        assert "42" in run_cell(s.child, "answer()")
+
+
+def test_print_output_and_unicode_input():
+    with Session() as s:
+        out = run_cell(s.child, 'let η = 0.5; print("η =", η)')
+        assert "η = 0.5" in out, out
+
+
+def main():
+    tests = [(name, f) for name, f in globals().items() if name.startswith("test_") and callable(f)]
+    passed = failed = 0
+    for name, test in tests:
+        try:
+            test()
+            passed += 1
+            print(f"ok   {name}")
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}")
+            traceback.print_exc()
+    print(f"REPL tests: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
