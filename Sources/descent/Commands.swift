@@ -7,10 +7,17 @@ struct DescentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "descent",
         abstract: "A notebook-style REPL for learning how neural networks learn.",
+        usage: """
+        descent                      start the REPL
+          descent -e CODE              run CODE and print the value of its last expression
+          descent run FILE [ARGS...]   run a script; ARGS are in the list `args`
+        """,
         discussion: """
-        With no arguments, starts the REPL (or, when standard input is not a terminal, runs it
-        line by line and prints each value). Exit status: 0 ok, 1 script error, 2 usage error,
-        130 interrupted. In the REPL, :help lists the commands and help() the built-in functions.
+        With no arguments Descent starts the REPL; when standard input is not a terminal it reads it line by line instead and prints each value without decoration.
+
+        Exit status: 0 ok, 1 script error, 2 usage error, 130 interrupted.
+
+        In the REPL, :help lists the commands and help() the built-in functions.
         """,
         version: "descent \(descentVersion)",
         subcommands: [RunCommand.self]

@@ -7,10 +7,9 @@ import ArgumentParser
 import DescentLanguage
 
 // Parse on the main thread, run on a thread with a large stack; SIGINT is delivered only there.
-let command: ParsableCommand
-do {
-    command = try DescentCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
-} catch {
+/// Prints ArgumentParser's message for a parse error, help or version request, and exits:
+/// 0 for help and version, 2 for a usage mistake.
+func exitForParseError(_ error: Error) -> Never {
     let code = DescentCommand.exitCode(for: error)
     let message = DescentCommand.fullMessage(for: error)
     if code == .success {
@@ -19,6 +18,17 @@ do {
     }
     Terminal.write(2, message + "\n")
     exit(code == .validationFailure ? 2 : code.rawValue)
+}
+
+var command: ParsableCommand
+do {
+    command = try DescentCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
+    if !(command is DescentCommand || command is RunCommand) {
+        try command.run()  // ArgumentParser's own `help` command: it reports through a thrown error
+        exit(0)
+    }
+} catch {
+    exitForParseError(error)
 }
 
 setInterruptDelivery(blocked: true)

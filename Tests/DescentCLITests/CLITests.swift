@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of the built `descent` binary: exit codes, -e, run, piped stdin, usage errors.
+struct CLIResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum Descent {
+    /// The binary sits next to the test bundle in SwiftPM's build directory.
+    static let path: String = {
+        if let override = ProcessInfo.processInfo.environment["DESCENT_BIN"] { return override }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("descent").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return "descent"
+    }()
+
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+                    interruptAfter: Double? = nil) throws -> CLIResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NO_COLOR")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let output = Pipe(), errors = Pipe(), input = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        if let interruptAfter {
+            Thread.sleep(forTimeInterval: interruptAfter)
+            kill(process.processIdentifier, SIGINT)
+        }
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLIResult(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                         stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    static func script(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "descent-cli-\(UUID().uuidString).dsc"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+@Suite struct CLITests {
+    @Test func evaluatesExpressionAndPrintsItsValue() throws {
+        let result = try Descent.run(["-e", "1 + 1"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "2\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test func dashEPrintsNothingForNilAndAcceptsLeadingMinus() throws {
+        #expect(try Descent.run(["-e", "print(\"hi\")"]).stdout == "hi\n")
+        #expect(try Descent.run(["-e", "-2**2"]).stdout == "-4\n")
+        #expect(try Descent.run(["-e", "\"s\""]).stdout == "\"s\"\n")
+    }
+
+    @Test func scriptErrorExitsOneWithALocatedDiagnosticOnStderr() throws {
+        let path = try Descent.script("let xs = [1, 2]\nprint(\"before\")\nlet y = xs + 1\n")
+        let result = try Descent.run(["run", path])
+        #expect(result.status == 1)
+        #expect(result.stdout == "before\n")
+        #expect(result.stderr == "\(path):3:12: error: cannot add list and number\n    let y = xs + 1\n            ~~~^~~\n")
+    }
+
+    @Test func runPassesArgumentsToTheScript() throws {
+        let path = try Descent.script("print(args.len(), args)\n")
+        let result = try Descent.run(["run", path, "--lr", "0.1"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "2 [\"--lr\", \"0.1\"]\n")
+    }
+
+    @Test func missingScriptIsAUsageError() throws {
+        let result = try Descent.run(["run", "/nonexistent/lesson.dsc"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("cannot read '/nonexistent/lesson.dsc'"))
+    }
+
+    @Test func usageErrorsExitTwoAndPointToHelp() throws {
+        for arguments in [["--bogus"], ["run"], ["frobnicate"], ["-e"]] {
+            let result = try Descent.run(arguments)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains("Error:"), "\(arguments)")
+            #expect(result.stderr.contains("--help"), "\(arguments)")
+        }
+    }
+
+    @Test func helpAndVersion() throws {
+        let help = try Descent.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: descent"))
+        #expect(help.stdout.contains("run"))
+        let version = try Descent.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.hasPrefix("descent "))
+    }
+
+    @Test func pipedStdinRunsLineByLineWithoutDecoration() throws {
+        let result = try Descent.run([], stdin: "1+2\nlet x = 5\nfn f(y) {\n  y * x\n}\nf(2)\nprint(\"done\")\n")
+        #expect(result.status == 0)
+        #expect(result.stdout == "3\n10\ndone\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test func pipedStdinReportsErrorsAndKeepsGoing() throws {
+        let result = try Descent.run([], stdin: "nil + 1\n40 + 2\n")
+        #expect(result.status == 1)
+        #expect(result.stdout == "42\n")
+        #expect(result.stderr.hasPrefix("<stdin>:1:5: error: cannot add nil and number"))
+    }
+
+    @Test func noColourWhenNotATerminal() throws {
+        let result = try Descent.run(["-e", "undefined_name"])
+        #expect(result.status == 1)
+        #expect(!result.stderr.contains("\u{1B}["))
+        #expect(result.stderr.contains("undefined variable 'undefined_name'"))
+    }
+
+    @Test func interruptExitsWith130AndSaysWhere() throws {
+        let path = try Descent.script("let i = 0\nwhile true {\n    i += 1\n}\n")
+        let result = try Descent.run(["run", path], interruptAfter: 0.5)
+        #expect(result.status == 130)
+        #expect(result.stderr.contains("\(path):2:1: interrupted"))
+    }
+
+    @Test func deepRecursionIsADiagnosticNotACrash() throws {
+        let result = try Descent.run(["-e", "fn f(n) { f(n + 1) }; f(0)"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: stack overflow (call depth 10000)"))
+    }
+
+    @Test func deeplyNestedBracketsAreADiagnostic() throws {
+        let code = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        let result = try Descent.run(["-e", code])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("nested too deeply"))
+    }
+
+    @Test func builtinsMarkdownOptionMatchesTheDocs() throws {
+        let result = try Descent.run(["--builtins-markdown"])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("# Built-in functions"))
+    }
+}
