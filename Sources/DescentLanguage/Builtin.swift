@@ -215,6 +215,10 @@ public struct Arguments {
 
     /// Calls a Descent function value from inside a built-in.
     public func call(_ function: Value, _ arguments: [Value]) throws -> Value {
-        try ip.call(function, arguments, at: site.span)
+        try ip.call(function, arguments, site: site)
+    }
+
+    public func call(_ function: Value, _ argument: Value) throws -> Value {
+        try ip.call(function, argument, site: site)
     }
 }

@@ -205,12 +205,12 @@ enum Builtins {
             },
             define("map(xs, f)", "Collections", "A new list of f(x) for each element x.", example: "[1, 2, 3].map(fn(x) => x * x)") { args in
                 let f = try args.function(1)
-                return .list(try args.elements(0).map { try args.call(f, [$0]) })
+                return .list(try args.elements(0).map { try args.call(f, $0) })
             },
             define("filter(xs, f)", "Collections", "A new list of the elements x for which f(x) is true.",
                    example: "range(10).filter(fn(x) => x % 3 == 0)") { args in
                 let f = try args.function(1)
-                return .list(try args.elements(0).filter { try args.call(f, [$0]).isTruthy })
+                return .list(try args.elements(0).filter { try args.call(f, $0).isTruthy })
             },
             define("reduce(xs, f, initial)", "Collections", "Folds the list from the left: f(f(initial, x0), x1)...",
                    example: "reduce([1, 2, 3], fn(a, x) => a * x, 1)") { args in
@@ -342,7 +342,7 @@ enum Builtins {
         let keys: [Value]
         if case .nil = args[1] { keys = items } else {
             let key = try args.function(1)
-            keys = try items.map { try args.call(key, [$0]) }
+            keys = try items.map { try args.call(key, $0) }
         }
         let descending = args[2].isTruthy
         let span = args.span

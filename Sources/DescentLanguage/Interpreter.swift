@@ -51,7 +51,9 @@ public final class Interpreter {
     var control = ControlSignal.none
     var returnValue = Value.nil
     var depth = 0
-    var currentClosure: Closure?
+    /// The closure whose body is running. Unowned: the call site holds the function value
+    /// for the whole call, so this never outlives it, and skipping the retain speeds up calls.
+    unowned(unsafe) var currentClosure: Closure?
     public private(set) var builtinNames: [String] = []
 
     public init(output: Output, interrupt: InterruptFlag = InterruptFlag(), maxCallDepth: Int = 10_000) {
@@ -191,9 +193,10 @@ public final class Interpreter {
             filled = 1
             top = argumentBase + 1
         }
-        for argument in arguments {
-            let value = try argument.eval(self)
-            stack[argumentBase + filled] = value
+        for index in arguments.indices {
+            let value = try arguments[index].eval(self)
+            // Slots at and above `top` hold nil while code runs, so there is nothing to release.
+            (stack + argumentBase + filled).initialize(to: value)
             filled += 1
             top = argumentBase + filled
         }
@@ -203,30 +206,96 @@ public final class Interpreter {
             for argument in named { namedValues.append((argument.name, try argument.value.eval(self), argument.nameSpan)) }
         }
         defer { top = argumentBase }
-        if let closure = function as? Closure {
-            return try invoke(closure, argumentBase: argumentBase, count: count, named: namedValues, site: site)
+        if function.isClosure {
+            return try invoke(unsafeDowncast(function, to: Closure.self), argumentBase: argumentBase, count: count,
+                              named: namedValues, site: site)
         }
         let builtin = unsafeDowncast(function, to: BuiltinFunction.self)
         return try builtin.invoke(self, argumentBase: argumentBase, count: count, named: namedValues,
                                   site: site, argumentNodes: arguments, hasReceiver: receiver != nil)
     }
 
+    /// The common call: a closure given exactly its positional parameters. Arguments go straight
+    /// into the callee's frame; no binding, no defaults.
+    func callExactly(_ closure: Closure, arguments: [Node], site: Node) throws -> Value {
+        let prototype = closure.prototype
+        let argumentBase = top
+        let frameEnd = argumentBase + prototype.frameSize
+        ensureStack(frameEnd + 1)
+        for index in arguments.indices {
+            let value = try arguments[index].eval(self)
+            (stack + argumentBase + index).initialize(to: value)
+            top = argumentBase + index + 1
+        }
+        if depth >= maxCallDepth {
+            for i in argumentBase..<frameEnd { stack[i] = .nil }
+            top = argumentBase
+            throw Diagnostic("stack overflow (call depth \(maxCallDepth))", at: site.span)
+        }
+        let savedBase = base, savedClosure = currentClosure
+        base = argumentBase
+        top = frameEnd
+        currentClosure = closure
+        depth += 1
+        defer {
+            for i in argumentBase..<frameEnd { stack[i] = .nil }
+            base = savedBase
+            top = argumentBase
+            currentClosure = savedClosure
+            depth -= 1
+        }
+        do {
+            try checkInterrupt(at: site.span)
+            for index in prototype.cellParameters {
+                stack[argumentBase + index] = .object(Cell(stack[argumentBase + index]))
+            }
+            let result = try prototype.body.eval(self)
+            if control == .returning {
+                control = .none
+                return swapReturnValue()
+            }
+            return result
+        } catch var diagnostic as Diagnostic {
+            diagnostic.trace.append(.init(function: prototype.name, span: diagnostic.pendingSpan ?? site.span))
+            diagnostic.pendingSpan = site.span
+            throw diagnostic
+        }
+    }
+
     /// Calls `function` from native code (a built-in such as `map` calling a user function).
     public func call(_ function: Value, _ arguments: [Value], at span: SourceSpan) throws -> Value {
-        guard case .function(let f) = function else {
-            throw Diagnostic("cannot call \(function.typeName)", at: span)
-        }
+        try call(function, arguments, site: Node(span: span))
+    }
+
+    func call(_ function: Value, _ arguments: [Value], site: Node) throws -> Value {
         let argumentBase = top
         ensureStack(argumentBase + arguments.count + 1)
-        for (i, value) in arguments.enumerated() { stack[argumentBase + i] = value }
+        for (i, value) in arguments.enumerated() { (stack + argumentBase + i).initialize(to: value) }
         top = argumentBase + arguments.count
+        return try callPlaced(function, argumentBase: argumentBase, count: arguments.count, site: site)
+    }
+
+    /// One-argument calls from `map`, `filter` and `sorted(key:)`, without an argument array.
+    func call(_ function: Value, _ argument: Value, site: Node) throws -> Value {
+        let argumentBase = top
+        ensureStack(argumentBase + 2)
+        (stack + argumentBase).initialize(to: argument)
+        top = argumentBase + 1
+        return try callPlaced(function, argumentBase: argumentBase, count: 1, site: site)
+    }
+
+    /// Calls `function` on the `count` arguments already placed at `argumentBase`.
+    private func callPlaced(_ function: Value, argumentBase: Int, count: Int, site: Node) throws -> Value {
         defer { top = argumentBase }
-        let site = Node(span: span)
-        if let closure = f as? Closure {
-            return try invoke(closure, argumentBase: argumentBase, count: arguments.count, named: [], site: site)
+        guard case .function(let f) = function else {
+            for i in argumentBase..<(argumentBase + count) { stack[i] = .nil }
+            throw Diagnostic("cannot call \(function.typeName)", at: site.span)
+        }
+        if f.isClosure {
+            return try invoke(unsafeDowncast(f, to: Closure.self), argumentBase: argumentBase, count: count, named: [], site: site)
         }
         return try unsafeDowncast(f, to: BuiltinFunction.self).invoke(
-            self, argumentBase: argumentBase, count: arguments.count, named: [], site: site, argumentNodes: [], hasReceiver: false)
+            self, argumentBase: argumentBase, count: count, named: [], site: site, argumentNodes: [], hasReceiver: false)
     }
 
     private func invoke(_ closure: Closure, argumentBase: Int, count: Int,

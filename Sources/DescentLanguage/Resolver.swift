@@ -189,7 +189,16 @@ struct Resolver {
         case let unary as Unary:
             return Unary(op: unary.op, operand: try resolve(unary.operand), span: span)
         case let binary as Binary:
-            return Binary(op: binary.op, left: try resolve(binary.left), right: try resolve(binary.right), span: span)
+            let left = try resolve(binary.left), right = try resolve(binary.right)
+            if let local = left as? LocalGet, let literal = right as? Literal, case .number(let x) = literal.value,
+               binary.op != .power, binary.op != .remainder, binary.op != .floorDivide, binary.op != .matrixMultiply {
+                return LocalConstantBinary(op: binary.op, slot: local.slot, constant: x, constantOnLeft: false, span: span)
+            }
+            if let local = right as? LocalGet, let literal = left as? Literal, case .number(let x) = literal.value,
+               binary.op != .power, binary.op != .remainder, binary.op != .floorDivide, binary.op != .matrixMultiply {
+                return LocalConstantBinary(op: binary.op, slot: local.slot, constant: x, constantOnLeft: true, span: span)
+            }
+            return Binary(op: binary.op, left: left, right: right, span: span)
         case let chain as ComparisonChain:
             return ComparisonChain(ops: chain.ops, operands: try chain.operands.map { try resolve($0) }, span: span)
         case let logical as Logical:
@@ -262,6 +271,16 @@ struct Resolver {
                 if variable.isCell { hoistedCells.append(variable.slot) }
             }
             let statements = try block.statements.map { try resolver.resolve($0, statement: true) }
+            // Scopes now live in slot numbers, so a one-statement block is just its statement:
+            // function bodies like `{ if n < 2 { n } else { ... } }` skip a level of dispatch.
+            if hoistedCells.isEmpty {
+                switch statements.count {
+                case 1: return statements[0]
+                case 2: return Block2(statements[0], statements[1], span: block.span)
+                case 3: return Block3(statements[0], statements[1], statements[2], span: block.span)
+                default: break
+                }
+            }
             return Block(statements: statements, hoistedCells: hoistedCells, span: block.span)
         }
     }

@@ -9,6 +9,12 @@ class Node {
         throw Diagnostic("internal error: \(Self.self) was not resolved before running", at: span)
     }
 
+    /// Evaluates for a condition (`if`, `while`, `and`...). Comparisons override it to answer
+    /// without boxing a bool into a Value.
+    func evalCondition(_ ip: Interpreter) throws -> Bool {
+        try eval(ip).isTruthy
+    }
+
     /// Calls `body` on each direct child, for passes that walk the whole tree.
     func forEachChild(_ body: (Node) -> Void) {}
 }
@@ -246,6 +252,76 @@ final class Binary: Node {
         }
         return try applyBinary(op, a, b, at: span)
     }
+
+    override func evalCondition(_ ip: Interpreter) throws -> Bool {
+        let a = try left.eval(ip)
+        let b = try right.eval(ip)
+        if case .number(let x) = a, case .number(let y) = b {
+            switch op {
+            case .less: return x < y
+            case .lessEqual: return x <= y
+            case .greater: return x > y
+            case .greaterEqual: return x >= y
+            case .equal: return x == y
+            case .notEqual: return x != y
+            default: break
+            }
+        }
+        return try applyBinary(op, a, b, at: span).isTruthy
+    }
+}
+
+/// `x - 1`, `n < 2`: a binary operator on a local variable and a number constant, the commonest
+/// shape in loops and recursions, evaluated without dispatching to either operand.
+final class LocalConstantBinary: Node {
+    let op: BinaryOperator
+    let slot: Int
+    let constant: Double
+    let constantOnLeft: Bool
+    init(op: BinaryOperator, slot: Int, constant: Double, constantOnLeft: Bool, span: SourceSpan) {
+        self.op = op; self.slot = slot; self.constant = constant; self.constantOnLeft = constantOnLeft
+        super.init(span: span)
+    }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let local = ip.stack[ip.base &+ slot]
+        if case .number(let v) = local {
+            let (x, y) = constantOnLeft ? (constant, v) : (v, constant)
+            switch op {
+            case .add: return .number(x + y)
+            case .subtract: return .number(x - y)
+            case .multiply: return .number(x * y)
+            case .divide: return .number(x / y)
+            case .less: return .bool(x < y)
+            case .lessEqual: return .bool(x <= y)
+            case .greater: return .bool(x > y)
+            case .greaterEqual: return .bool(x >= y)
+            case .equal: return .bool(x == y)
+            case .notEqual: return .bool(x != y)
+            default: break
+            }
+        }
+        return try slow(local)
+    }
+    override func evalCondition(_ ip: Interpreter) throws -> Bool {
+        let local = ip.stack[ip.base &+ slot]
+        if case .number(let v) = local {
+            let (x, y) = constantOnLeft ? (constant, v) : (v, constant)
+            switch op {
+            case .less: return x < y
+            case .lessEqual: return x <= y
+            case .greater: return x > y
+            case .greaterEqual: return x >= y
+            case .equal: return x == y
+            case .notEqual: return x != y
+            default: break
+            }
+        }
+        return try slow(local).isTruthy
+    }
+    private func slow(_ local: Value) throws -> Value {
+        constantOnLeft ? try applyBinary(op, .number(constant), local, at: span)
+            : try applyBinary(op, local, .number(constant), at: span)
+    }
 }
 
 /// `a < b <= c`: each operand evaluated once, stopping at the first false comparison, as in Python.
@@ -275,6 +351,11 @@ final class Logical: Node {
     override func eval(_ ip: Interpreter) throws -> Value {
         let value = try left.eval(ip)
         return value.isTruthy == isAnd ? try right.eval(ip) : value
+    }
+    override func evalCondition(_ ip: Interpreter) throws -> Bool {
+        let first = try left.evalCondition(ip)
+        if first != isAnd { return first }
+        return try right.evalCondition(ip)
     }
 }
 
@@ -394,6 +475,12 @@ final class Call: Node {
         guard case .function(let f) = function else {
             throw Diagnostic("cannot call \(function.typeName)\(describeCallee(callee))", at: span.withPoint(callee.span.start))
         }
+        if f.isClosure && named.isEmpty {
+            let closure = unsafeDowncast(f, to: Closure.self)
+            if closure.prototype.parameters.count == arguments.count {
+                return try ip.callExactly(closure, arguments: arguments, site: self)
+            }
+        }
         return try ip.call(f, receiver: nil, arguments: arguments, named: named, site: self)
     }
 }
@@ -487,7 +574,7 @@ final class Closure: FunctionObject {
     let prototype: FunctionPrototype
     let upvalues: [Cell]
     init(prototype: FunctionPrototype, upvalues: [Cell]) {
-        self.prototype = prototype; self.upvalues = upvalues; super.init(name: prototype.name)
+        self.prototype = prototype; self.upvalues = upvalues; super.init(name: prototype.name, isClosure: true)
     }
     override var signature: String { prototype.signature }
 }
@@ -526,11 +613,39 @@ final class Block: Node {
     override func eval(_ ip: Interpreter) throws -> Value {
         for slot in hoistedCells { ip.stack[ip.base &+ slot] = .object(Cell(.nil)) }
         var result = Value.nil
-        for statement in statements {
-            result = try statement.eval(ip)
+        for index in statements.indices {
+            result = try statements[index].eval(ip)
             if ip.control != .none { return result }
         }
         return result
+    }
+}
+
+/// Blocks of two or three statements without hoisted functions, the usual loop body: fixed
+/// fields instead of an array, so running a statement costs no reference counting.
+final class Block2: Node {
+    let first: Node, second: Node
+    init(_ first: Node, _ second: Node, span: SourceSpan) { self.first = first; self.second = second; super.init(span: span) }
+    override func forEachChild(_ body: (Node) -> Void) { body(first); body(second) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let result = try first.eval(ip)
+        if ip.control != .none { return result }
+        return try second.eval(ip)
+    }
+}
+
+final class Block3: Node {
+    let first: Node, second: Node, third: Node
+    init(_ first: Node, _ second: Node, _ third: Node, span: SourceSpan) {
+        self.first = first; self.second = second; self.third = third; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(first); body(second); body(third) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        var result = try first.eval(ip)
+        if ip.control != .none { return result }
+        result = try second.eval(ip)
+        if ip.control != .none { return result }
+        return try third.eval(ip)
     }
 }
 
@@ -543,7 +658,7 @@ final class If: Node {
     }
     override func forEachChild(_ body: (Node) -> Void) { body(condition); body(then); otherwise.map(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
-        if try condition.eval(ip).isTruthy { return try then.eval(ip) }
+        if try condition.evalCondition(ip) { return try then.eval(ip) }
         return try otherwise?.eval(ip) ?? .nil
     }
 }
@@ -556,7 +671,7 @@ final class While: Node {
     override func eval(_ ip: Interpreter) throws -> Value {
         while true {
             try ip.checkInterrupt(at: span)
-            guard try condition.eval(ip).isTruthy else { return .nil }
+            guard try condition.evalCondition(ip) else { return .nil }
             _ = try body.eval(ip)
             if ip.control != .none {
                 if ip.control == .returning { return .nil }

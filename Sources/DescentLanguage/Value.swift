@@ -63,7 +63,9 @@ public final class RecordObject {
 /// Anything callable: user closures and built-ins.
 public class FunctionObject {
     public let name: String
-    init(name: String) { self.name = name }
+    /// Set by `Closure`, so that calls tell closures from built-ins without a dynamic cast.
+    let isClosure: Bool
+    init(name: String, isClosure: Bool = false) { self.name = name; self.isClosure = isClosure }
     /// The parameter list as a learner would write it, e.g. `step(x, lr: 0.1)`.
     public var signature: String { "\(name)(...)" }
 }

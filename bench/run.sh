@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every benchmark side by side with its reference programs in one hyperfine run each and
+# prints a Markdown table of medians and ratios to CPython (copied into BENCHMARKS.md).
+# Usage: bench/run.sh PATH/TO/descent   (make bench builds the release binary and calls this)
+set -euo pipefail
+descent=${1:-.build/release/descent}
+here=$(cd "$(dirname "$0")" && pwd)
+out=$here/results
+mkdir -p "$out"
+# The real CPython binary, not a version-manager shim, and -S (no site-packages scan): the
+# strictest comparison, CPython with nothing but its own startup.
+python="$(python3 -c 'import sys; print(sys.executable)') -S"
+lua=$(command -v lua5.4)
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "descent: $($descent --version); $($python --version) (as '$python'); $($lua -v | cut -d' ' -f1-2)"
+echo
+
+for name in fib loop closures; do
+    hyperfine -N --warmup 2 --runs 15 --export-json "$out/$name.json" \
+        -n descent "$descent run $here/$name.dsc" \
+        -n python "$python $here/$name.py" \
+        -n lua "$lua $here/$name.lua" >/dev/null
+done
+hyperfine -N --warmup 5 --runs 40 --export-json "$out/startup.json" \
+    -n descent "$descent -e 1+1" -n python "$python -c 1+1" -n lua "$lua -e x=1+1" >/dev/null
+
+python3 - "$out" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+titles = {"fib": "recursive fib(27)", "loop": "3M-iteration numeric while loop",
+          "closures": "map/filter closures over 100k-element lists", "startup": "startup: `-e '1+1'`"}
+print("| benchmark | Descent | CPython | Lua 5.4 | Descent / CPython | Descent / Lua |")
+print("|---|---:|---:|---:|---:|---:|")
+for name in ["fib", "loop", "closures", "startup"]:
+    results = {r["command"]: r["median"] for r in json.load(open(os.path.join(out, name + ".json")))["results"]}
+    d, p, l = results["descent"], results["python"], results["lua"]
+    print(f"| {titles[name]} | {d*1000:.1f} ms | {p*1000:.1f} ms | {l*1000:.1f} ms | {d/p:.2f}x | {d/l:.2f}x |")
+PY
