@@ -4,7 +4,7 @@ import PackageDescription
 // Release builds drop Swift's dynamic exclusivity checks: the interpreter's hot path touches the
 // value stack through a class, and the checks cost ~15% on call-heavy code (see BENCHMARKS.md).
 let fastRelease: [SwiftSetting] = [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-assume-single-threaded"], .when(configuration: .release))
 ]
 
 let package = Package(

@@ -218,21 +218,27 @@ public final class Interpreter {
     /// The common call: a closure given exactly its positional parameters. Arguments go straight
     /// into the callee's frame; no binding, no defaults.
     func callExactly(_ closure: Closure, arguments: [Node], site: Node) throws -> Value {
-        let prototype = closure.prototype
         let argumentBase = top
-        let frameEnd = argumentBase + prototype.frameSize
-        ensureStack(frameEnd + 1)
+        ensureStack(argumentBase + arguments.count + 1)
         for index in arguments.indices {
             let value = try arguments[index].eval(self)
             (stack + argumentBase + index).initialize(to: value)
             top = argumentBase + index + 1
         }
+        defer { top = argumentBase }
+        return try enter(closure, argumentBase: argumentBase, site: site)
+    }
+
+    /// Runs a closure whose arguments, exactly one per parameter, are already in place.
+    private func enter(_ closure: Closure, argumentBase: Int, site: Node) throws -> Value {
+        let prototype = closure.prototype
+        let frameEnd = argumentBase + prototype.frameSize
+        ensureStack(frameEnd + 1)
         if depth >= maxCallDepth {
             for i in argumentBase..<frameEnd { stack[i] = .nil }
-            top = argumentBase
             throw Diagnostic("stack overflow (call depth \(maxCallDepth))", at: site.span)
         }
-        let savedBase = base, savedClosure = currentClosure
+        let savedBase = base, savedTop = top, savedClosure = currentClosure
         base = argumentBase
         top = frameEnd
         currentClosure = closure
@@ -240,14 +246,16 @@ public final class Interpreter {
         defer {
             for i in argumentBase..<frameEnd { stack[i] = .nil }
             base = savedBase
-            top = argumentBase
+            top = savedTop
             currentClosure = savedClosure
             depth -= 1
         }
         do {
             try checkInterrupt(at: site.span)
-            for index in prototype.cellParameters {
-                stack[argumentBase + index] = .object(Cell(stack[argumentBase + index]))
+            if !prototype.cellParameters.isEmpty {
+                for index in prototype.cellParameters {
+                    stack[argumentBase + index] = .object(Cell(stack[argumentBase + index]))
+                }
             }
             let result = try prototype.body.eval(self)
             if control == .returning {
@@ -292,7 +300,11 @@ public final class Interpreter {
             throw Diagnostic("cannot call \(function.typeName)", at: site.span)
         }
         if f.isClosure {
-            return try invoke(unsafeDowncast(f, to: Closure.self), argumentBase: argumentBase, count: count, named: [], site: site)
+            let closure = unsafeDowncast(f, to: Closure.self)
+            if closure.prototype.parameters.count == count {
+                return try enter(closure, argumentBase: argumentBase, site: site)
+            }
+            return try invoke(closure, argumentBase: argumentBase, count: count, named: [], site: site)
         }
         return try unsafeDowncast(f, to: BuiltinFunction.self).invoke(
             self, argumentBase: argumentBase, count: count, named: [], site: site, argumentNodes: [], hasReceiver: false)

@@ -241,6 +241,7 @@ final class Binary: Node {
             case .subtract: return .number(x - y)
             case .multiply: return .number(x * y)
             case .divide: return .number(x / y)
+            case .remainder: return .number(pythonRemainder(x, y))
             case .less: return .bool(x < y)
             case .lessEqual: return .bool(x <= y)
             case .greater: return .bool(x > y)
