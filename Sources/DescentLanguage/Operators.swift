@@ -66,8 +66,14 @@ func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSp
 
 /// Python's `%`: the result takes the sign of the divisor. x % 0 is NaN, as in NumPy.
 func pythonRemainder(_ x: Double, _ y: Double) -> Double {
-    let r = fmod(x, y)
-    return r != 0 && (r < 0) != (y < 0) ? r + y : r
+    var r: Double
+    if x == x.rounded(.towardZero), y == y.rounded(.towardZero), abs(x) < 9e15, abs(y) < 9e15, y != 0 {
+        r = Double(Int64(x) % Int64(y))  // exact for whole numbers, and far faster than fmod
+    } else {
+        r = fmod(x, y)
+    }
+    if r == 0 { return y.isNaN ? .nan : (y.sign == .minus ? -0.0 : 0.0) }  // zero takes the divisor's sign
+    return (r < 0) != (y < 0) ? r + y : r
 }
 
 private func repeatCount(_ n: Double, at span: SourceSpan) throws -> Int {

@@ -40,7 +40,8 @@ for x in values:
     })
 
 pairs = []
-for a, b in [(5, 3), (-5, 3), (5, -3), (-5, -3), (5.5, 2), (-7.25, 2), (7, 0.5), (1e10, 7), (-1e-3, 1), (0.0, 3)]:
+for a, b in [(5, 3), (-5, 3), (5, -3), (-5, -3), (5.5, 2), (-7.25, 2), (7, 0.5), (1e10, 7), (-1e-3, 1), (0.0, 3), (-6, 3), (6, -3), (-0.0, 5), (7.5, -2.5), (1e17, 3), (-2 ** 60, 7)]:
+    a, b = float(a), float(b)  # Descent's numbers are doubles: compare with float arithmetic
     pairs.append({"a": repr(float(a)), "b": repr(float(b)), "mod": repr(float(a % b)),
                   "floordiv": repr(float(a // b)), "pow": repr(float(a ** 2))})
 
