@@ -265,7 +265,7 @@ def main():
             failed += 1
             print(f"FAIL {name}")
             traceback.print_exc()
-    print(f"REPL tests: {passed} passed, {failed} failed")
+    print(f"REPL: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
 
