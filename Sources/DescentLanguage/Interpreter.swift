@@ -217,16 +217,52 @@ public final class Interpreter {
 
     /// The common call: a closure given exactly its positional parameters. Arguments go straight
     /// into the callee's frame; no binding, no defaults.
-    func callExactly(_ closure: Closure, arguments: [Node], site: Node) throws -> Value {
+    func callExactly(_ closure: Closure, arguments: [Unmanaged<Node>], site: Node) throws -> Value {
+        let prototype = closure.prototype
         let argumentBase = top
-        ensureStack(argumentBase + arguments.count + 1)
+        // Parameters are the frame's first slots, so the frame has room for every argument.
+        let frameEnd = argumentBase + prototype.frameSize
+        ensureStack(frameEnd + 1)
         for index in arguments.indices {
-            let value = try arguments[index].eval(self)
+            let value = try arguments[index]._withUnsafeGuaranteedRef { try $0.eval(self) }
             (stack + argumentBase + index).initialize(to: value)
             top = argumentBase + index + 1
         }
-        defer { top = argumentBase }
-        return try enter(closure, argumentBase: argumentBase, site: site)
+        if depth >= maxCallDepth || interrupt.isRaised {
+            for i in argumentBase..<frameEnd { stack[i] = .nil }
+            top = argumentBase
+            try checkInterrupt(at: site.span)
+            throw Diagnostic("stack overflow (call depth \(maxCallDepth))", at: site.span)
+        }
+        let savedBase = base, savedClosure = currentClosure
+        base = argumentBase
+        top = frameEnd
+        currentClosure = closure
+        depth += 1
+        defer {
+            for i in argumentBase..<frameEnd { stack[i] = .nil }
+            base = savedBase
+            top = argumentBase
+            currentClosure = savedClosure
+            depth -= 1
+        }
+        do {
+            if !prototype.cellParameters.isEmpty {
+                for index in prototype.cellParameters {
+                    stack[argumentBase + index] = .object(Cell(stack[argumentBase + index]))
+                }
+            }
+            let result = try prototype.body.eval(self)
+            if control == .returning {
+                control = .none
+                return swapReturnValue()
+            }
+            return result
+        } catch var diagnostic as Diagnostic {
+            diagnostic.trace.append(.init(function: prototype.name, span: diagnostic.pendingSpan ?? site.span))
+            diagnostic.pendingSpan = site.span
+            throw diagnostic
+        }
     }
 
     /// Runs a closure whose arguments, exactly one per parameter, are already in place.
@@ -301,7 +337,7 @@ public final class Interpreter {
         }
         if f.isClosure {
             let closure = unsafeDowncast(f, to: Closure.self)
-            if closure.prototype.parameters.count == count {
+            if closure.arity == count {
                 return try enter(closure, argumentBase: argumentBase, site: site)
             }
             return try invoke(closure, argumentBase: argumentBase, count: count, named: [], site: site)

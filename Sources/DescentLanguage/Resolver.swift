@@ -190,13 +190,18 @@ struct Resolver {
             return Unary(op: unary.op, operand: try resolve(unary.operand), span: span)
         case let binary as Binary:
             let left = try resolve(binary.left), right = try resolve(binary.right)
-            if let local = left as? LocalGet, let literal = right as? Literal, case .number(let x) = literal.value,
-               binary.op != .power, binary.op != .remainder, binary.op != .floorDivide, binary.op != .matrixMultiply {
-                return LocalConstantBinary(op: binary.op, slot: local.slot, constant: x, constantOnLeft: false, span: span)
+            let fusable = binary.op != .power && binary.op != .remainder && binary.op != .floorDivide && binary.op != .matrixMultiply
+            if fusable, let local = left as? LocalGet, let constant = right as? NumberLiteral {
+                return LocalConstantBinary(op: binary.op, slot: local.slot, constant: constant.number, constantOnLeft: false, span: span)
             }
-            if let local = right as? LocalGet, let literal = left as? Literal, case .number(let x) = literal.value,
-               binary.op != .power, binary.op != .remainder, binary.op != .floorDivide, binary.op != .matrixMultiply {
-                return LocalConstantBinary(op: binary.op, slot: local.slot, constant: x, constantOnLeft: true, span: span)
+            if fusable, let local = right as? LocalGet, let constant = left as? NumberLiteral {
+                return LocalConstantBinary(op: binary.op, slot: local.slot, constant: constant.number, constantOnLeft: true, span: span)
+            }
+            if fusable, let constant = right as? NumberLiteral {
+                return ConstantBinary(op: binary.op, operand: left, constant: constant.number, constantOnLeft: false, span: span)
+            }
+            if fusable, let constant = left as? NumberLiteral {
+                return ConstantBinary(op: binary.op, operand: right, constant: constant.number, constantOnLeft: true, span: span)
             }
             return Binary(op: binary.op, left: left, right: right, span: span)
         case let chain as ComparisonChain:
@@ -213,7 +218,8 @@ struct Resolver {
             return RecordLiteral(keys: record.keys, values: try record.values.map { try resolve($0) }, span: span)
         case let string as InterpolatedString:
             return InterpolatedString(parts: try string.parts.map { try resolve($0) }, span: span)
-        case is Literal:
+        case let literal as Literal:
+            if case .number(let x) = literal.value { return NumberLiteral(number: x, span: span) }
             return node
         default:
             throw Diagnostic("internal error: the resolver does not know \(type(of: node))", at: span)

@@ -73,6 +73,13 @@ final class Literal: Node {
     override func eval(_ ip: Interpreter) throws -> Value { value }
 }
 
+/// A number constant: returning it involves no reference counting at all.
+final class NumberLiteral: Node {
+    let number: Double
+    init(number: Double, span: SourceSpan) { self.number = number; super.init(span: span) }
+    override func eval(_ ip: Interpreter) throws -> Value { .number(number) }
+}
+
 final class InterpolatedString: Node {
     let parts: [Node]
     init(parts: [Node], span: SourceSpan) { self.parts = parts; super.init(span: span) }
@@ -325,6 +332,43 @@ final class LocalConstantBinary: Node {
     }
 }
 
+/// `total + i * 0.5`, `i < n`: a binary operator with a number constant on one side.
+final class ConstantBinary: Node {
+    let op: BinaryOperator
+    let operand: Node
+    let constant: Double
+    let constantOnLeft: Bool
+    init(op: BinaryOperator, operand: Node, constant: Double, constantOnLeft: Bool, span: SourceSpan) {
+        self.op = op; self.operand = operand; self.constant = constant; self.constantOnLeft = constantOnLeft
+        super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(operand) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let value = try operand.eval(ip)
+        if case .number(let v) = value {
+            let (x, y) = constantOnLeft ? (constant, v) : (v, constant)
+            switch op {
+            case .add: return .number(x + y)
+            case .subtract: return .number(x - y)
+            case .multiply: return .number(x * y)
+            case .divide: return .number(x / y)
+            case .less: return .bool(x < y)
+            case .lessEqual: return .bool(x <= y)
+            case .greater: return .bool(x > y)
+            case .greaterEqual: return .bool(x >= y)
+            case .equal: return .bool(x == y)
+            case .notEqual: return .bool(x != y)
+            default: break
+            }
+        }
+        return constantOnLeft ? try applyBinary(op, .number(constant), value, at: span)
+            : try applyBinary(op, value, .number(constant), at: span)
+    }
+    override func evalCondition(_ ip: Interpreter) throws -> Bool {
+        try eval(ip).isTruthy
+    }
+}
+
 /// `a < b <= c`: each operand evaluated once, stopping at the first false comparison, as in Python.
 final class ComparisonChain: Node {
     let ops: [BinaryOperator]
@@ -464,9 +508,14 @@ struct NamedArgument {
 final class Call: Node {
     let callee: Node
     let arguments: [Node]
+    /// The same nodes, unretained: `arguments` owns them, and evaluating through these skips a
+    /// retain and release per argument on the hottest path of the interpreter.
+    let argumentReferences: [Unmanaged<Node>]
     let named: [NamedArgument]
     init(callee: Node, arguments: [Node], named: [NamedArgument], span: SourceSpan) {
-        self.callee = callee; self.arguments = arguments; self.named = named; super.init(span: span)
+        self.callee = callee; self.arguments = arguments; self.named = named
+        self.argumentReferences = arguments.map { Unmanaged.passUnretained($0) }
+        super.init(span: span)
     }
     override func forEachChild(_ body: (Node) -> Void) {
         body(callee); arguments.forEach(body); named.forEach { body($0.value) }
@@ -478,8 +527,8 @@ final class Call: Node {
         }
         if f.isClosure && named.isEmpty {
             let closure = unsafeDowncast(f, to: Closure.self)
-            if closure.prototype.parameters.count == arguments.count {
-                return try ip.callExactly(closure, arguments: arguments, site: self)
+            if closure.arity == arguments.count {
+                return try ip.callExactly(closure, arguments: argumentReferences, site: self)
             }
         }
         return try ip.call(f, receiver: nil, arguments: arguments, named: named, site: self)
@@ -565,6 +614,7 @@ final class FunctionPrototype {
     var signature: String {
         let params = zip(parameters, defaults).map { name, value in
             if let literal = value as? Literal { return "\(name): \(literal.value.reprString)" }
+            if let number = value as? NumberLiteral { return "\(name): \(formatNumber(number.number))" }
             return value == nil ? name : "\(name): ..."
         }
         return "\(name)(\(params.joined(separator: ", ")))"
@@ -574,8 +624,11 @@ final class FunctionPrototype {
 final class Closure: FunctionObject {
     let prototype: FunctionPrototype
     let upvalues: [Cell]
+    /// The number of parameters, kept here because every call checks it.
+    let arity: Int
     init(prototype: FunctionPrototype, upvalues: [Cell]) {
-        self.prototype = prototype; self.upvalues = upvalues; super.init(name: prototype.name, isClosure: true)
+        self.prototype = prototype; self.upvalues = upvalues; self.arity = prototype.parameters.count
+        super.init(name: prototype.name, isClosure: true)
     }
     override var signature: String { prototype.signature }
 }
@@ -604,18 +657,22 @@ enum ControlSignal { case none, breakLoop, continueLoop, returning }
 
 final class Block: Node {
     let statements: [Node]
+    /// Unretained views of `statements`, which owns them (see `Call.argumentReferences`).
+    private let statementReferences: [Unmanaged<Node>]
     /// Slots of functions declared in this block that closures capture: their cells exist from the
     /// block's start, so functions declared side by side can call each other.
     let hoistedCells: [Int]
     init(statements: [Node], hoistedCells: [Int] = [], span: SourceSpan) {
-        self.statements = statements; self.hoistedCells = hoistedCells; super.init(span: span)
+        self.statements = statements; self.hoistedCells = hoistedCells
+        self.statementReferences = statements.map { Unmanaged.passUnretained($0) }
+        super.init(span: span)
     }
     override func forEachChild(_ body: (Node) -> Void) { statements.forEach(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
         for slot in hoistedCells { ip.stack[ip.base &+ slot] = .object(Cell(.nil)) }
         var result = Value.nil
-        for index in statements.indices {
-            result = try statements[index].eval(ip)
+        for index in statementReferences.indices {
+            result = try statementReferences[index]._withUnsafeGuaranteedRef { try $0.eval(ip) }
             if ip.control != .none { return result }
         }
         return result
