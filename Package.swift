@@ -1,8 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds drop Swift's dynamic exclusivity checks: the interpreter's hot path touches the
-// value stack through a class, and the checks cost ~15% on call-heavy code (see BENCHMARKS.md).
+// Release builds of the interpreter (see BENCHMARKS.md for what each buys):
+// - no dynamic exclusivity checks: the hot path touches the value stack through a class;
+// - non-atomic reference counting: one thread evaluates a session, and objects are never shared
+//   between threads. Code that runs interpreters on several threads at once (a parallel search)
+//   must give each its own objects, or drop this flag.
 let fastRelease: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-assume-single-threaded"], .when(configuration: .release))
 ]

@@ -144,6 +144,9 @@ public struct Arguments {
 
     public subscript(index: Int) -> Value { ip.stack[base + index] }
 
+    /// Ranges are lazy; turning one into a list past this size is refused rather than exhausting memory.
+    static let maxMaterializedRange = 50_000_000
+
     public var span: SourceSpan { site.span }
 
     /// A variadic built-in's keyword parameter, by its position after the variadic one.
@@ -206,7 +209,11 @@ public struct Arguments {
     public func elements(_ index: Int) throws -> [Value] {
         switch self[index] {
         case .list(let list): return list.items
-        case .object(let range as RangeObject): return (0..<range.count).map { .number(range[$0]) }
+        case .object(let range as RangeObject):
+            guard range.count <= Arguments.maxMaterializedRange else {
+                throw error("\(function.name)() would make a list of \(range.count) numbers from \(range.describe()); the limit is \(Arguments.maxMaterializedRange)", argument: index)
+            }
+            return (0..<range.count).map { .number(range[$0]) }
         case .string(let s): return s.value.map { .str(String($0)) }
         case .record(let r): return r.fields.keys.map { .str($0) }
         default: throw typeError(index, expected: "a list, range, string or record")

@@ -358,6 +358,7 @@ enum Builtins {
 func roundToDigits(_ x: Double, _ digits: Int) -> Double {
     guard x.isFinite else { return x }
     if digits == 0 { return x.rounded(.toNearestOrEven) }
+    if digits < -308 { return x.sign == .minus ? -0.0 : 0.0 }
     if digits < 0 {
         let scale = pow(10, Double(-digits))
         return (x / scale).rounded(.toNearestOrEven) * scale

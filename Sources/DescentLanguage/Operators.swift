@@ -121,7 +121,7 @@ func resolveIndex(_ value: Value, count: Int, kind: String, at span: SourceSpan)
 }
 
 /// The positions a Python slice `start:stop:step` selects from a sequence of length `count`.
-func sliceIndices(_ start: Value, _ stop: Value, _ step: Value, count: Int, at span: SourceSpan) throws -> StrideTo<Int> {
+func sliceIndices(_ start: Value, _ stop: Value, _ step: Value, count: Int, at span: SourceSpan) throws -> SlicePositions {
     func bound(_ value: Value, _ name: String) throws -> Int? {
         switch value {
         case .nil: return nil
@@ -144,7 +144,18 @@ func sliceIndices(_ start: Value, _ stop: Value, _ step: Value, count: Int, at s
     }
     let first = clamp(try bound(start, "start"), stepValue > 0 ? 0 : count - 1)
     let last = clamp(try bound(stop, "stop"), stepValue > 0 ? count : -1)
-    return stride(from: first, to: last, by: stepValue)
+    return SlicePositions(first: first, end: last, step: stepValue)
+}
+
+/// The positions of a slice, with their number known without walking them.
+struct SlicePositions: Sequence {
+    let first: Int, end: Int, step: Int
+
+    var count: Int {
+        step > 0 ? (end > first ? (end - first - 1) / step + 1 : 0) : (first > end ? (first - end - 1) / -step + 1 : 0)
+    }
+
+    func makeIterator() -> StrideToIterator<Int> { stride(from: first, to: end, by: step).makeIterator() }
 }
 
 func subscriptGet(_ target: Value, _ subscripts: [SubscriptValue], at span: SourceSpan) throws -> Value {
@@ -173,7 +184,11 @@ func subscriptGet(_ target: Value, _ subscripts: [SubscriptValue], at span: Sour
     case let (.object(range as RangeObject), .index(index)):
         return .number(range[try resolveIndex(index, count: range.count, kind: "range", at: span)])
     case let (.object(range as RangeObject), .slice(start, stop, step)):
-        return .list(try sliceIndices(start, stop, step, count: range.count, at: span).map { .number(range[$0]) })
+        let positions = try sliceIndices(start, stop, step, count: range.count, at: span)
+        guard positions.count <= Arguments.maxMaterializedRange else {
+            throw Diagnostic("slicing \(range.describe()) would make a list of \(positions.count) numbers; the limit is \(Arguments.maxMaterializedRange)", at: span)
+        }
+        return .list(positions.map { .number(range[$0]) })
     default:
         throw Diagnostic("cannot index \(target.typeName)", at: span)
     }
@@ -224,3 +239,4 @@ private func clampedBound(_ bound: Value, count: Int, otherwise: Int) -> Int {
     let i = Int(max(min(x, 1e15), -1e15).rounded(.towardZero))
     return min(max(i < 0 ? i + count : i, 0), count)
 }
+
