@@ -218,55 +218,22 @@ public final class Interpreter {
     /// The common call: a closure given exactly its positional parameters. Arguments go straight
     /// into the callee's frame; no binding, no defaults.
     func callExactly(_ closure: Closure, arguments: [Unmanaged<Node>], site: Node) throws -> Value {
-        let prototype = closure.prototype
         let argumentBase = top
         // Parameters are the frame's first slots, so the frame has room for every argument.
-        let frameEnd = argumentBase + prototype.frameSize
-        ensureStack(frameEnd + 1)
+        ensureStack(argumentBase + closure.prototype.frameSize + 1)
         for index in arguments.indices {
             let value = try arguments[index]._withUnsafeGuaranteedRef { try $0.eval(self) }
             (stack + argumentBase + index).initialize(to: value)
             top = argumentBase + index + 1
         }
-        if depth >= maxCallDepth || interrupt.isRaised {
-            for i in argumentBase..<frameEnd { stack[i] = .nil }
-            top = argumentBase
-            try checkInterrupt(at: site.span)
-            throw Diagnostic("stack overflow (call depth \(maxCallDepth))", at: site.span)
-        }
-        let savedBase = base, savedClosure = currentClosure
-        base = argumentBase
-        top = frameEnd
-        currentClosure = closure
-        depth += 1
-        defer {
-            for i in argumentBase..<frameEnd { stack[i] = .nil }
-            base = savedBase
-            top = argumentBase
-            currentClosure = savedClosure
-            depth -= 1
-        }
-        do {
-            if !prototype.cellParameters.isEmpty {
-                for index in prototype.cellParameters {
-                    stack[argumentBase + index] = .object(Cell(stack[argumentBase + index]))
-                }
-            }
-            let result = try prototype.body.eval(self)
-            if control == .returning {
-                control = .none
-                return swapReturnValue()
-            }
-            return result
-        } catch var diagnostic as Diagnostic {
-            diagnostic.trace.append(.init(function: prototype.name, span: diagnostic.pendingSpan ?? site.span))
-            diagnostic.pendingSpan = site.span
-            throw diagnostic
-        }
+        top = argumentBase
+        return try enter(closure, argumentBase: argumentBase, site: site)
     }
 
-    /// Runs a closure whose arguments, exactly one per parameter, are already in place.
-    private func enter(_ closure: Closure, argumentBase: Int, site: Node) throws -> Value {
+    /// Runs a closure whose arguments are in place from `argumentBase`; the parameters listed in
+    /// `defaults` got no argument and take their default, evaluated inside the new frame.
+    @inline(__always)
+    private func enter(_ closure: Closure, argumentBase: Int, site: Node, defaults: [Int] = []) throws -> Value {
         let prototype = closure.prototype
         let frameEnd = argumentBase + prototype.frameSize
         ensureStack(frameEnd + 1)
@@ -288,6 +255,11 @@ public final class Interpreter {
         }
         do {
             try checkInterrupt(at: site.span)
+            if !defaults.isEmpty {
+                for index in defaults {
+                    stack[argumentBase + index] = try prototype.defaults[index].unsafelyUnwrapped.eval(self)
+                }
+            }
             if !prototype.cellParameters.isEmpty {
                 for index in prototype.cellParameters {
                     stack[argumentBase + index] = .object(Cell(stack[argumentBase + index]))
@@ -336,11 +308,7 @@ public final class Interpreter {
             throw Diagnostic("cannot call \(function.typeName)", at: site.span)
         }
         if f.isClosure {
-            let closure = unsafeDowncast(f, to: Closure.self)
-            if closure.arity == count {
-                return try enter(closure, argumentBase: argumentBase, site: site)
-            }
-            return try invoke(closure, argumentBase: argumentBase, count: count, named: [], site: site)
+            return try invoke(unsafeDowncast(f, to: Closure.self), argumentBase: argumentBase, count: count, named: [], site: site)
         }
         return try unsafeDowncast(f, to: BuiltinFunction.self).invoke(
             self, argumentBase: argumentBase, count: count, named: [], site: site, argumentNodes: [], hasReceiver: false)
@@ -348,48 +316,12 @@ public final class Interpreter {
 
     private func invoke(_ closure: Closure, argumentBase: Int, count: Int,
                         named: [(name: String, value: Value, span: SourceSpan)], site: Node) throws -> Value {
-        let prototype = closure.prototype
-        let frameEnd = argumentBase + prototype.frameSize
-        ensureStack(frameEnd + 1)
-        var missingDefaults: [Int] = []
-        if count != prototype.parameters.count || !named.isEmpty {
-            missingDefaults = try bind(prototype, argumentBase: argumentBase, count: count, named: named, site: site)
+        ensureStack(argumentBase + closure.prototype.frameSize + 1)
+        if count == closure.arity && named.isEmpty {
+            return try enter(closure, argumentBase: argumentBase, site: site)
         }
-        if depth >= maxCallDepth {
-            for i in argumentBase..<frameEnd { stack[i] = .nil }
-            throw Diagnostic("stack overflow (call depth \(maxCallDepth))", at: site.span)
-        }
-        try checkInterrupt(at: site.span)
-        let savedBase = base, savedTop = top, savedClosure = currentClosure
-        base = argumentBase
-        top = frameEnd
-        currentClosure = closure
-        depth += 1
-        defer {
-            for i in argumentBase..<frameEnd { stack[i] = .nil }
-            base = savedBase
-            top = savedTop
-            currentClosure = savedClosure
-            depth -= 1
-        }
-        do {
-            for index in missingDefaults {
-                stack[argumentBase + index] = try prototype.defaults[index].unsafelyUnwrapped.eval(self)
-            }
-            for index in prototype.cellParameters {
-                stack[argumentBase + index] = .object(Cell(stack[argumentBase + index]))
-            }
-            let result = try prototype.body.eval(self)
-            if control == .returning {
-                control = .none
-                return swapReturnValue()
-            }
-            return result
-        } catch var diagnostic as Diagnostic {
-            diagnostic.trace.append(.init(function: prototype.name, span: diagnostic.pendingSpan ?? site.span))
-            diagnostic.pendingSpan = site.span
-            throw diagnostic
-        }
+        let missing = try bind(closure.prototype, argumentBase: argumentBase, count: count, named: named, site: site)
+        return try enter(closure, argumentBase: argumentBase, site: site, defaults: missing)
     }
 
     private func swapReturnValue() -> Value {

@@ -4,26 +4,39 @@ import Glibc
 import Darwin
 #endif
 
-/// Binary operators on every kind of value; `Binary.eval` handles number-number itself first.
-func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSpan) throws -> Value {
-    if case .number(let x) = a, case .number(let y) = b {
-        switch op {
-        case .add: return .number(x + y)
-        case .subtract: return .number(x - y)
-        case .multiply: return .number(x * y)
-        case .divide: return .number(x / y)
-        case .floorDivide: return .number((x / y).rounded(.down))
-        case .remainder: return .number(pythonRemainder(x, y))
-        case .power: return .number(pow(x, y))
-        case .less: return .bool(x < y)
-        case .lessEqual: return .bool(x <= y)
-        case .greater: return .bool(x > y)
-        case .greaterEqual: return .bool(x >= y)
-        case .equal: return .bool(x == y)
-        case .notEqual: return .bool(x != y)
-        case .matrixMultiply: break
-        }
+/// The number-and-number case of every operator but `@`, shared by all the operator nodes.
+@inline(__always)
+func numericBinary(_ op: BinaryOperator, _ x: Double, _ y: Double) -> Value? {
+    switch op {
+    case .add: .number(x + y)
+    case .subtract: .number(x - y)
+    case .multiply: .number(x * y)
+    case .divide: .number(x / y)
+    case .floorDivide: .number((x / y).rounded(.down))
+    case .remainder: .number(pythonRemainder(x, y))
+    case .power: .number(pow(x, y))
+    case .matrixMultiply: nil
+    default: numericComparison(op, x, y).map { .bool($0) }
     }
+}
+
+/// A comparison of two numbers as a Swift Bool; nil when `op` is not a comparison.
+@inline(__always)
+func numericComparison(_ op: BinaryOperator, _ x: Double, _ y: Double) -> Bool? {
+    switch op {
+    case .less: x < y
+    case .lessEqual: x <= y
+    case .greater: x > y
+    case .greaterEqual: x >= y
+    case .equal: x == y
+    case .notEqual: x != y
+    default: nil
+    }
+}
+
+/// Binary operators on every kind of value; the operator nodes try `numericBinary` first.
+func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSpan) throws -> Value {
+    if case .number(let x) = a, case .number(let y) = b, let result = numericBinary(op, x, y) { return result }
     switch op {
     case .equal: return .bool(a.isEqual(to: b))
     case .notEqual: return .bool(!a.isEqual(to: b))

@@ -190,7 +190,7 @@ struct Resolver {
             return Unary(op: unary.op, operand: try resolve(unary.operand), span: span)
         case let binary as Binary:
             let left = try resolve(binary.left), right = try resolve(binary.right)
-            let fusable = binary.op != .power && binary.op != .remainder && binary.op != .floorDivide && binary.op != .matrixMultiply
+            let fusable = binary.op != .matrixMultiply
             if fusable, let local = left as? LocalGet, let constant = right as? NumberLiteral {
                 return LocalConstantBinary(op: binary.op, slot: local.slot, constant: constant.number, constantOnLeft: false, span: span)
             }

@@ -242,39 +242,13 @@ final class Binary: Node {
     override func eval(_ ip: Interpreter) throws -> Value {
         let a = try left.eval(ip)
         let b = try right.eval(ip)
-        if case .number(let x) = a, case .number(let y) = b {
-            switch op {
-            case .add: return .number(x + y)
-            case .subtract: return .number(x - y)
-            case .multiply: return .number(x * y)
-            case .divide: return .number(x / y)
-            case .remainder: return .number(pythonRemainder(x, y))
-            case .less: return .bool(x < y)
-            case .lessEqual: return .bool(x <= y)
-            case .greater: return .bool(x > y)
-            case .greaterEqual: return .bool(x >= y)
-            case .equal: return .bool(x == y)
-            case .notEqual: return .bool(x != y)
-            default: break
-            }
-        }
+        if case .number(let x) = a, case .number(let y) = b, let result = numericBinary(op, x, y) { return result }
         return try applyBinary(op, a, b, at: span)
     }
-
     override func evalCondition(_ ip: Interpreter) throws -> Bool {
         let a = try left.eval(ip)
         let b = try right.eval(ip)
-        if case .number(let x) = a, case .number(let y) = b {
-            switch op {
-            case .less: return x < y
-            case .lessEqual: return x <= y
-            case .greater: return x > y
-            case .greaterEqual: return x >= y
-            case .equal: return x == y
-            case .notEqual: return x != y
-            default: break
-            }
-        }
+        if case .number(let x) = a, case .number(let y) = b, let result = numericComparison(op, x, y) { return result }
         return try applyBinary(op, a, b, at: span).isTruthy
     }
 }
@@ -292,44 +266,26 @@ final class LocalConstantBinary: Node {
     }
     override func eval(_ ip: Interpreter) throws -> Value {
         let local = ip.stack[ip.base &+ slot]
-        if case .number(let v) = local {
-            let (x, y) = constantOnLeft ? (constant, v) : (v, constant)
-            switch op {
-            case .add: return .number(x + y)
-            case .subtract: return .number(x - y)
-            case .multiply: return .number(x * y)
-            case .divide: return .number(x / y)
-            case .less: return .bool(x < y)
-            case .lessEqual: return .bool(x <= y)
-            case .greater: return .bool(x > y)
-            case .greaterEqual: return .bool(x >= y)
-            case .equal: return .bool(x == y)
-            case .notEqual: return .bool(x != y)
-            default: break
-            }
+        if case .number(let v) = local,
+           let result = constantOnLeft ? numericBinary(op, constant, v) : numericBinary(op, v, constant) {
+            return result
         }
-        return try slow(local)
+        return try applyConstant(op, local, constant, constantOnLeft: constantOnLeft, at: span)
     }
     override func evalCondition(_ ip: Interpreter) throws -> Bool {
         let local = ip.stack[ip.base &+ slot]
-        if case .number(let v) = local {
-            let (x, y) = constantOnLeft ? (constant, v) : (v, constant)
-            switch op {
-            case .less: return x < y
-            case .lessEqual: return x <= y
-            case .greater: return x > y
-            case .greaterEqual: return x >= y
-            case .equal: return x == y
-            case .notEqual: return x != y
-            default: break
-            }
+        if case .number(let v) = local,
+           let result = constantOnLeft ? numericComparison(op, constant, v) : numericComparison(op, v, constant) {
+            return result
         }
-        return try slow(local).isTruthy
+        return try applyConstant(op, local, constant, constantOnLeft: constantOnLeft, at: span).isTruthy
     }
-    private func slow(_ local: Value) throws -> Value {
-        constantOnLeft ? try applyBinary(op, .number(constant), local, at: span)
-            : try applyBinary(op, local, .number(constant), at: span)
-    }
+}
+
+/// The slow path of the constant-operand nodes: the other operand is not a number.
+private func applyConstant(_ op: BinaryOperator, _ value: Value, _ constant: Double, constantOnLeft: Bool,
+                           at span: SourceSpan) throws -> Value {
+    constantOnLeft ? try applyBinary(op, .number(constant), value, at: span) : try applyBinary(op, value, .number(constant), at: span)
 }
 
 /// `total + i * 0.5`, `i < n`: a binary operator with a number constant on one side.
@@ -345,27 +301,19 @@ final class ConstantBinary: Node {
     override func forEachChild(_ body: (Node) -> Void) { body(operand) }
     override func eval(_ ip: Interpreter) throws -> Value {
         let value = try operand.eval(ip)
-        if case .number(let v) = value {
-            let (x, y) = constantOnLeft ? (constant, v) : (v, constant)
-            switch op {
-            case .add: return .number(x + y)
-            case .subtract: return .number(x - y)
-            case .multiply: return .number(x * y)
-            case .divide: return .number(x / y)
-            case .less: return .bool(x < y)
-            case .lessEqual: return .bool(x <= y)
-            case .greater: return .bool(x > y)
-            case .greaterEqual: return .bool(x >= y)
-            case .equal: return .bool(x == y)
-            case .notEqual: return .bool(x != y)
-            default: break
-            }
+        if case .number(let v) = value,
+           let result = constantOnLeft ? numericBinary(op, constant, v) : numericBinary(op, v, constant) {
+            return result
         }
-        return constantOnLeft ? try applyBinary(op, .number(constant), value, at: span)
-            : try applyBinary(op, value, .number(constant), at: span)
+        return try applyConstant(op, value, constant, constantOnLeft: constantOnLeft, at: span)
     }
     override func evalCondition(_ ip: Interpreter) throws -> Bool {
-        try eval(ip).isTruthy
+        let value = try operand.eval(ip)
+        if case .number(let v) = value,
+           let result = constantOnLeft ? numericComparison(op, constant, v) : numericComparison(op, v, constant) {
+            return result
+        }
+        return try applyConstant(op, value, constant, constantOnLeft: constantOnLeft, at: span).isTruthy
     }
 }
 

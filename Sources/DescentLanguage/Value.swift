@@ -174,7 +174,11 @@ extension Value {
     }
 }
 
-func quoteString(_ text: String) -> String {
+/// A string literal as Descent writes it: quoted, with `\n`, `\"`, `\u{1B}`... escapes.
+func quoteString(_ text: String) -> String { quoted(text, json: false) }
+
+/// Quotes `text` for Descent source or, with `json`, for JSON (`\u001b` instead of `\u{1b}`).
+func quoted(_ text: String, json: Bool) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
         switch scalar {
@@ -183,10 +187,10 @@ func quoteString(_ text: String) -> String {
         case "\n": out += "\\n"
         case "\t": out += "\\t"
         case "\r": out += "\\r"
-        case "\0": out += "\\0"
         default:
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += "\\u{\(String(scalar.value, radix: 16))}"
+            if scalar.value < 0x20 || (!json && scalar.value == 0x7F) {
+                let hex = String(scalar.value, radix: 16)
+                out += json ? "\\u" + String(repeating: "0", count: 4 - hex.count) + hex : "\\u{\(hex)}"
             } else {
                 out.unicodeScalars.append(scalar)
             }
