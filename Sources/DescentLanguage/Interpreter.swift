@@ -163,7 +163,12 @@ public final class Interpreter {
 
     @inline(__always)
     func cell(at slot: Int) -> Cell {
-        guard case .object(let object) = stack[base &+ slot] else { return Cell(.nil) }
+        // Checked by type identity (one compare): a slot read before its cell exists gets a fresh one.
+        guard case .object(let object) = stack[base &+ slot], ObjectIdentifier(type(of: object)) == ObjectIdentifier(Cell.self) else {
+            let fresh = Cell(.nil)
+            stack[base &+ slot] = .object(fresh)
+            return fresh
+        }
         return unsafeDowncast(object, to: Cell.self)
     }
 
@@ -255,14 +260,16 @@ public final class Interpreter {
         }
         do {
             try checkInterrupt(at: site.span)
-            if !defaults.isEmpty {
-                for index in defaults {
-                    stack[argumentBase + index] = try prototype.defaults[index].unsafelyUnwrapped.eval(self)
-                }
-            }
+            // Captured parameters become cells first, so a default that reads one finds a cell.
             if !prototype.cellParameters.isEmpty {
                 for index in prototype.cellParameters {
                     stack[argumentBase + index] = .object(Cell(stack[argumentBase + index]))
+                }
+            }
+            if !defaults.isEmpty {
+                for index in defaults {
+                    let value = try prototype.defaults[index].unsafelyUnwrapped.eval(self)
+                    if prototype.cellParameters.contains(index) { cell(at: index).value = value } else { stack[argumentBase + index] = value }
                 }
             }
             let result = try prototype.body.eval(self)
