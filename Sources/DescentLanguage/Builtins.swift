@@ -181,7 +181,7 @@ enum Builtins {
                    "Whether a list or range holds value, a string contains the substring, or a record has the key.",
                    example: "contains([1, 2, 3], 2)") { args in
                 switch (args[0], args[1]) {
-                case (.list(let l), let value): return .bool(l.items.contains { $0.isEqual(to: value) })
+                case (.list(let l), let value): return .bool(try l.items.contains { try equal($0, value, args) })
                 case (.string(let s), .string(let part)): return .bool(part.value.isEmpty || s.value.contains(part.value))
                 case (.record(let r), .string(let key)): return .bool(r.fields[key.value] != nil)
                 case (.object(let range as RangeObject), .number(let x)):
@@ -193,7 +193,7 @@ enum Builtins {
             define("index_of(xs, value)", "Collections", "The position of the first element equal to value, or -1.",
                    example: "index_of([\"sgd\", \"adam\"], \"adam\")") { args in
                 let items = try args.elements(0)
-                return .number(Double(items.firstIndex { $0.isEqual(to: args[1]) } ?? -1))
+                return .number(Double(try items.firstIndex { try equal($0, args[1], args) } ?? -1))
             },
             define("reversed(xs)", "Collections", "A new list with the elements in reverse order.", example: "reversed([1, 2, 3])") { args in
                 .list(try args.elements(0).reversed())
@@ -354,6 +354,11 @@ enum Builtins {
     }
 }
 
+/// `==` for built-ins such as `contains`, with the same refusal of endlessly nested values.
+private func equal(_ a: Value, _ b: Value, _ args: Arguments) throws -> Bool {
+    try applyBinary(.equal, a, b, at: args.span).isTruthy
+}
+
 /// Python's round(x, n): correctly rounded through the decimal representation, ties to even.
 func roundToDigits(_ x: Double, _ digits: Int) -> Double {
     guard x.isFinite else { return x }
@@ -504,6 +509,7 @@ struct JSONWriter {
     }
 
     private func append(_ value: Value, to out: inout String, level: Int, visiting: inout Set<ObjectIdentifier>) throws {
+        guard level < maxComparisonDepth else { throw args.error("json() cannot write values nested more than \(maxComparisonDepth) levels deep") }
         switch value {
         case .nil: out += "null"
         case .bool(let b): out += b ? "true" : "false"

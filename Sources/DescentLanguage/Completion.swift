@@ -98,7 +98,7 @@ extension Interpreter {
         return globals.defined.filter { entry in
             guard let original = builtins.globals[entry.name] else { return true }
             if case .function(let a) = original, case .function(let b) = entry.value { return a.name != b.name || !(b is BuiltinFunction) }
-            return !original.isEqual(to: entry.value) && !(entry.name == "nan")
+            return !original.isIdentical(to: entry.value)
         }
     }
 }

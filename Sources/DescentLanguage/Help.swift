@@ -21,7 +21,7 @@ extension Interpreter {
 
     /// Help for a global name: a function's signature and description, or a constant's meaning.
     public func helpText(forName name: String) -> String? {
-        if let constant = Builtins.constants.first(where: { $0.name == name }), globals[name].map({ $0.isEqual(to: constant.value) || (name == "nan") }) ?? false {
+        if let constant = Builtins.constants.first(where: { $0.name == name }), globals[name].map({ $0.isIdentical(to: constant.value) }) ?? false {
             return "\(name) = \(constant.value.reprString)\n    \(constant.summary)"
         }
         guard let value = globals[name] else { return nil }

@@ -38,8 +38,12 @@ func numericComparison(_ op: BinaryOperator, _ x: Double, _ y: Double) -> Bool? 
 func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSpan) throws -> Value {
     if case .number(let x) = a, case .number(let y) = b, let result = numericBinary(op, x, y) { return result }
     switch op {
-    case .equal: return .bool(a.isEqual(to: b))
-    case .notEqual: return .bool(!a.isEqual(to: b))
+    case .equal, .notEqual:
+        do {
+            return .bool(try a.isEqual(to: b) == (op == .equal))
+        } catch {
+            throw Diagnostic("cannot compare values nested more than \(maxComparisonDepth) levels deep with '\(op.rawValue)' (does a list contain itself?)", at: span)
+        }
     case .less, .lessEqual, .greater, .greaterEqual:
         let order = try compare(a, b, op: op, at: span)
         switch op {
@@ -97,7 +101,10 @@ private func repeatCount(_ n: Double, at span: SourceSpan) throws -> Int {
 }
 
 /// Three-way comparison for `< <= > >=`: numbers, strings, and lists element by element.
-func compare(_ a: Value, _ b: Value, op: BinaryOperator, at span: SourceSpan) throws -> Int {
+func compare(_ a: Value, _ b: Value, op: BinaryOperator, at span: SourceSpan, depth: Int = 0) throws -> Int {
+    guard depth < maxComparisonDepth else {
+        throw Diagnostic("cannot compare values nested more than \(maxComparisonDepth) levels deep with '\(op.rawValue)' (does a list contain itself?)", at: span)
+    }
     switch (a, b) {
     case let (.number(x), .number(y)):
         if x.isNaN || y.isNaN { return op == .less || op == .lessEqual ? 1 : -1 }  // every comparison with NaN is false
@@ -106,7 +113,7 @@ func compare(_ a: Value, _ b: Value, op: BinaryOperator, at span: SourceSpan) th
         return x.value < y.value ? -1 : x.value > y.value ? 1 : 0
     case let (.list(x), .list(y)):
         for (p, q) in zip(x.items, y.items) {
-            let order = try compare(p, q, op: op, at: span)
+            let order = try compare(p, q, op: op, at: span, depth: depth + 1)
             if order != 0 { return order }
         }
         return x.items.count < y.items.count ? -1 : x.items.count > y.items.count ? 1 : 0

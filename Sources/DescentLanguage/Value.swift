@@ -137,11 +137,15 @@ extension Value {
     public var reprString: String {
         var visiting = Set<ObjectIdentifier>()
         var out = ""
-        appendRepr(to: &out, visiting: &visiting)
+        appendRepr(to: &out, visiting: &visiting, depth: 0)
         return out
     }
 
-    private func appendRepr(to out: inout String, visiting: inout Set<ObjectIdentifier>) {
+    private func appendRepr(to out: inout String, visiting: inout Set<ObjectIdentifier>, depth: Int) {
+        if depth >= maxComparisonDepth {
+            out += "..."  // deeper than anything readable; and the native stack stays safe
+            return
+        }
         switch self {
         case .nil: out += "nil"
         case .bool(let b): out += b ? "true" : "false"
@@ -152,7 +156,7 @@ extension Value {
             out += "["
             for (i, item) in list.items.enumerated() {
                 if i > 0 { out += ", " }
-                item.appendRepr(to: &out, visiting: &visiting)
+                item.appendRepr(to: &out, visiting: &visiting, depth: depth + 1)
             }
             out += "]"
             visiting.remove(ObjectIdentifier(list))
@@ -163,7 +167,7 @@ extension Value {
                 if i > 0 { out += ", " }
                 out += isPlainIdentifier(key) ? key : quoteString(key)
                 out += ": "
-                value.appendRepr(to: &out, visiting: &visiting)
+                value.appendRepr(to: &out, visiting: &visiting, depth: depth + 1)
             }
             out += "}"
             visiting.remove(ObjectIdentifier(record))
@@ -206,9 +210,20 @@ func isPlainIdentifier(_ text: String) -> Bool {
 
 // MARK: - Equality
 
+/// Deeper structures than this are refused by `==` and ordering rather than overflowing the
+/// native stack (a list that contains itself is infinitely deep).
+let maxComparisonDepth = 10_000
+
+struct ComparisonTooDeep: Error {}
+
 extension Value {
     /// Structural equality, as Python's `==`: lists and records compare by content.
-    public func isEqual(to other: Value) -> Bool {
+    public func isEqual(to other: Value) throws -> Bool {
+        try isEqual(to: other, depth: 0)
+    }
+
+    private func isEqual(to other: Value, depth: Int) throws -> Bool {
+        guard depth < maxComparisonDepth else { throw ComparisonTooDeep() }
         switch (self, other) {
         case (.nil, .nil): return true
         case let (.bool(a), .bool(b)): return a == b
@@ -217,14 +232,33 @@ extension Value {
         case let (.list(a), .list(b)):
             if a === b { return true }
             guard a.items.count == b.items.count else { return false }
-            return zip(a.items, b.items).allSatisfy { $0.isEqual(to: $1) }
+            for (x, y) in zip(a.items, b.items) where try !x.isEqual(to: y, depth: depth + 1) { return false }
+            return true
         case let (.record(a), .record(b)):
             if a === b { return true }
             guard a.fields.count == b.fields.count else { return false }
-            return a.fields.allSatisfy { key, value in b.fields[key].map { value.isEqual(to: $0) } ?? false }
+            for (key, value) in a.fields {
+                guard let otherValue = b.fields[key], try value.isEqual(to: otherValue, depth: depth + 1) else { return false }
+            }
+            return true
         case let (.function(a), .function(b)): return a === b
         case let (.object(a), .object(b)): return a.isEqual(to: b)
         default: return false
+        }
+    }
+
+    /// Identity for reference kinds, value equality for the rest: never recurses.
+    func isIdentical(to other: Value) -> Bool {
+        switch (self, other) {
+        case (.nil, .nil): true
+        case let (.bool(a), .bool(b)): a == b
+        case let (.number(a), .number(b)): a == b || (a.isNaN && b.isNaN)
+        case let (.string(a), .string(b)): a === b || a.value == b.value
+        case let (.list(a), .list(b)): a === b
+        case let (.record(a), .record(b)): a === b
+        case let (.function(a), .function(b)): a === b
+        case let (.object(a), .object(b)): a === b
+        default: false
         }
     }
 }
