@@ -56,6 +56,7 @@ enum Builtins {
                    "The value as JSON text; numbers in shortest round-trip form, records as objects in field order.",
                    example: "json({lr: 0.1, betas: [0.9, 0.999]})") { args in
                 let indent: Int? = if case .nil = args[1] { nil } else { try args.integer(1) }
+                if let indent, !(0...16).contains(indent) { throw args.error("json() indent must be between 0 and 16, got \(indent)", argument: 1) }
                 return .str(try JSONWriter(indent: indent, args: args).write(args[0]))
             },
             define("help(name: nil)", "Output",
@@ -140,6 +141,10 @@ enum Builtins {
                 let step = try args.number(2)
                 guard step != 0, step.isFinite else { throw args.error("range() step must be a non-zero finite number", argument: 2) }
                 guard start.isFinite, !stop.isNaN else { throw args.error("range() bounds must be finite numbers") }
+                let steps = ((stop - start) / step).rounded(.up)
+                guard !steps.isNaN, steps < 1e18 else {
+                    throw args.error("range() from \(formatNumber(start)) to \(formatNumber(stop)) by \(formatNumber(step)) has too many steps (at most 1e18)")
+                }
                 return .object(RangeObject(start: start, stop: stop, step: step))
             },
             define("list(items)", "Collections", "A new list of the elements of a list, range, string or record (its keys).",
@@ -288,7 +293,9 @@ enum Builtins {
                 case "center": "^"
                 default: throw args.error("pad() align must be \"left\", \"right\" or \"center\"", argument: 2)
                 }
-                return .str(padded(args[0].displayString, width: try args.integer(1), fill: " ", align: alignment))
+                let width = try args.integer(1)
+                guard width <= 10_000 else { throw args.error("pad() width must be at most 10000, got \(width)", argument: 1) }
+                return .str(padded(args[0].displayString, width: width, fill: " ", align: alignment))
             },
         ]
     }

@@ -63,9 +63,12 @@ func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSp
     case .multiply:
         switch (a, b) {
         case let (.string(s), .number(n)), let (.number(n), .string(s)):
-            return .str(String(repeating: s.value, count: try repeatCount(n, at: span)))
+            let times = try repeatCount(n, at: span)
+            try checkRepeatedSize(s.value.utf8.count, times, at: span)
+            return .str(String(repeating: s.value, count: times))
         case let (.list(l), .number(n)), let (.number(n), .list(l)):
             let times = try repeatCount(n, at: span)
+            try checkRepeatedSize(l.items.count, times, at: span)
             var items: [Value] = []
             items.reserveCapacity(l.items.count * times)
             for _ in 0..<times { items.append(contentsOf: l.items) }
@@ -94,10 +97,18 @@ func pythonRemainder(_ x: Double, _ y: Double) -> Double {
 }
 
 private func repeatCount(_ n: Double, at span: SourceSpan) throws -> Int {
-    guard n.rounded() == n, n >= 0, n < 1e8 else {
+    guard n.rounded() == n, n >= 0, n <= 1e8 else {
         throw Diagnostic("can only repeat by a whole number between 0 and 1e8, got \(formatNumber(n))", at: span)
     }
     return Int(n)
+}
+
+/// Repetition may not build more than 100 million elements or bytes at once.
+private func checkRepeatedSize(_ length: Int, _ times: Int, at span: SourceSpan) throws {
+    let limit = 100_000_000
+    if length > 0 && times > limit / length {
+        throw Diagnostic("repeating \(length) elements \(times) times would exceed the limit of \(limit)", at: span)
+    }
 }
 
 /// Three-way comparison for `< <= > >=`: numbers, strings, and lists element by element.
