@@ -42,11 +42,25 @@ extension Interpreter {
         var categories: [String] = []
         for f in builtinFunctions where !categories.contains(f.category) { categories.append(f.category) }
         for category in categories {
-            let names = builtinFunctions.filter { $0.category == category }.map(\.name)
-            lines.append("  \(pad(category + ":", 13))\(names.joined(separator: " "))")
+            lines += wrapped(category + ":", builtinFunctions.filter { $0.category == category }.map(\.name))
         }
-        lines.append("  \(pad("Constants:", 13))\(Builtins.constants.map(\.name).joined(separator: " "))")
+        lines += wrapped("Constants:", Builtins.constants.map(\.name))
         return lines.joined(separator: "\n")
+    }
+
+    /// `  Label:      name name name`, continued under the first name past 78 columns.
+    private func wrapped(_ label: String, _ names: [String]) -> [String] {
+        var lines: [String] = []
+        var line = "  " + pad(label, 13)
+        for name in names {
+            if line.count + name.count > 78 && line.count > 15 {
+                lines.append(String(line.dropLast()))
+                line = String(repeating: " ", count: 15)
+            }
+            line += name + " "
+        }
+        lines.append(String(line.dropLast()))
+        return lines
     }
 
     private func pad(_ text: String, _ width: Int) -> String {
