@@ -374,8 +374,8 @@ public final class Interpreter {
         return Diagnostic("\(function)() has no parameter named '\(name)' (\(list))\(suggestion(for: name, among: accepted))", at: span)
     }
 
-    func undefinedVariable(_ name: String, at span: SourceSpan) -> Diagnostic {
-        let known = globals.defined.map(\.name) + Array(keywords.keys)
+    func undefinedVariable(_ name: String, alsoKnown locals: [String] = [], at span: SourceSpan) -> Diagnostic {
+        let known = locals + globals.defined.map(\.name) + Array(keywords.keys)
         return Diagnostic("undefined variable '\(name)'\(suggestion(for: name, among: known))", at: span)
     }
 

@@ -226,6 +226,10 @@ struct Resolver {
         }
     }
 
+    private func localNamesInScope() -> [String] {
+        functions.flatMap { context in context.scopes.flatMap { $0.keys } }
+    }
+
     private func controlInExpression(_ word: String, _ node: Node) -> Diagnostic {
         Diagnostic("'\(word)' must stand as a statement of its own, not inside an expression", at: node.span)
     }
@@ -237,7 +241,8 @@ struct Resolver {
         case .upvalue(let index):
             return UpvalueGet(index: index, span: span)
         case .global(let index):
-            return GlobalGet(index: index, name: name, span: span)
+            let locals = globals.values[index] == nil ? localNamesInScope() : []
+            return GlobalGet(index: index, name: name, localsInScope: locals, span: span)
         }
     }
 

@@ -139,10 +139,15 @@ final class UpvalueGet: Node {
 final class GlobalGet: Node {
     let index: Int
     let name: String
-    init(index: Int, name: String, span: SourceSpan) { self.index = index; self.name = name; super.init(span: span) }
+    /// For a name not defined when the code was resolved: the local names in scope there, so a
+    /// typo of a local can be suggested too.
+    let localsInScope: [String]
+    init(index: Int, name: String, localsInScope: [String] = [], span: SourceSpan) {
+        self.index = index; self.name = name; self.localsInScope = localsInScope; super.init(span: span)
+    }
     override func eval(_ ip: Interpreter) throws -> Value {
         if let value = ip.globals.values[index] { return value }
-        throw ip.undefinedVariable(name, at: span)
+        throw ip.undefinedVariable(name, alsoKnown: localsInScope, at: span)
     }
 }
 

@@ -112,7 +112,9 @@ func runPiped(_ interpreter: Interpreter) -> Int32 {
     }
     while let line = readLine(strippingNewline: false) {
         pending += line
-        if interpreter.isIncomplete(pending) && !line.allSatisfy({ $0.isWhitespace }) { continue }
+        // Unlike the REPL, a blank line does not end an unfinished statement: piped scripts have
+        // blank lines inside functions. The end of input does.
+        if interpreter.isIncomplete(pending) { continue }
         if !flushCell() { break }
     }
     if status != 130 { _ = flushCell() }

@@ -111,10 +111,17 @@ enum Descent {
     }
 
     @Test func pipedStdinRunsLineByLineWithoutDecoration() throws {
-        let result = try Descent.run([], stdin: "1+2\nlet x = 5\nfn f(y) {\n  y * x\n}\nf(2)\nprint(\"done\")\n")
+        let result = try Descent.run([], stdin: "1+2\nlet x = 5\nfn f(y) {\n\n  y * x\n}\nf(2)\nprint(\"done\")\n")
         #expect(result.status == 0)
         #expect(result.stdout == "3\n10\ndone\n")
         #expect(result.stderr.isEmpty)
+    }
+
+    @Test func pipedStdinReportsAnUnfinishedStatementAtTheEnd() throws {
+        let result = try Descent.run([], stdin: "1\nprint(2,\n")
+        #expect(result.status == 1)
+        #expect(result.stdout == "1\n")
+        #expect(result.stderr.contains("error: expected ',' or ')'"))
     }
 
     @Test func pipedStdinReportsErrorsAndKeepsGoing() throws {
