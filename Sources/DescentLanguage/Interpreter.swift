@@ -81,8 +81,8 @@ public final class Interpreter {
     // MARK: Running source
 
     /// Parses, resolves and runs `text`; returns the value of its last statement.
-    public func run(_ text: String, name: String) throws -> Value {
-        let program = try compile(text, name: name)
+    public func run(_ text: String, name: String, firstLine: Int = 1) throws -> Value {
+        let program = try compile(text, name: name, firstLine: firstLine)
         return try execute(program)
     }
 
@@ -92,8 +92,8 @@ public final class Interpreter {
         let frameSize: Int
     }
 
-    public func compile(_ text: String, name: String) throws -> Program {
-        let file = SourceFile(name: name, text: text)
+    public func compile(_ text: String, name: String, firstLine: Int = 1) throws -> Program {
+        let file = SourceFile(name: name, text: text, firstLine: firstLine)
         let fileID = sources.add(file)
         var parser = try Parser(file: file, fileID: fileID)
         let block = try parser.parseProgram()

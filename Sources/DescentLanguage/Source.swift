@@ -2,12 +2,16 @@
 public final class SourceFile: Sendable {
     public let name: String
     public let text: String
+    /// The line number of the text's first line: a chunk of a longer stream (piped input) keeps
+    /// the stream's numbering.
+    public let firstLine: Int
     let bytes: [UInt8]
     private let lineStarts: [Int]
 
-    public init(name: String, text: String) {
+    public init(name: String, text: String, firstLine: Int = 1) {
         self.name = name
         self.text = text
+        self.firstLine = firstLine
         self.bytes = Array(text.utf8)
         var starts = [0]
         for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
@@ -21,11 +25,12 @@ public final class SourceFile: Sendable {
         let line = lineIndex(of: offset)
         let start = lineStarts[line]
         let prefix = bytes[start..<min(max(offset, start), bytes.count)]
-        return (line + 1, String(decoding: prefix, as: UTF8.self).count + 1)
+        return (line + firstLine, String(decoding: prefix, as: UTF8.self).count + 1)
     }
 
-    /// The text of the 1-based line `line`, without its newline.
-    public func lineText(_ line: Int) -> String {
+    /// The text of line number `line` (as `lineAndColumn` counts), without its newline.
+    public func lineText(_ numberedLine: Int) -> String {
+        let line = numberedLine - firstLine + 1
         guard line >= 1, line <= lineStarts.count else { return "" }
         let start = lineStarts[line - 1]
         var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count

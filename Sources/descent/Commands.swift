@@ -90,13 +90,13 @@ private func runCode(_ code: String, name: String, arguments: [String], showValu
 func runPiped(_ interpreter: Interpreter) -> Int32 {
     var status: Int32 = 0
     var pending = ""
-    var cell = 0
+    var pendingFirstLine = 1
+    var linesRead = 0
     func flushCell() -> Bool {
-        defer { pending = "" }
+        defer { pending = ""; pendingFirstLine = linesRead + 1 }
         guard !pending.allSatisfy({ $0.isWhitespace }) else { return true }
-        cell += 1
         do {
-            let value = try interpreter.run(pending, name: "<stdin>")
+            let value = try interpreter.run(pending, name: "<stdin>", firstLine: pendingFirstLine)
             if !value.isNil {
                 interpreter.globals["_"] = value
                 interpreter.output.write(value.reprString + "\n")
@@ -111,6 +111,7 @@ func runPiped(_ interpreter: Interpreter) -> Int32 {
         return true
     }
     while let line = readLine(strippingNewline: false) {
+        linesRead += 1
         pending += line
         // Unlike the REPL, a blank line does not end an unfinished statement: piped scripts have
         // blank lines inside functions. The end of input does.

@@ -121,14 +121,15 @@ enum Descent {
         let result = try Descent.run([], stdin: "1\nprint(2,\n")
         #expect(result.status == 1)
         #expect(result.stdout == "1\n")
-        #expect(result.stderr.contains("error: expected ',' or ')'"))
+        #expect(result.stderr.hasPrefix("<stdin>:2:9: error: unexpected end of input"), "\(result.stderr)")
     }
 
     @Test func pipedStdinReportsErrorsAndKeepsGoing() throws {
-        let result = try Descent.run([], stdin: "nil + 1\n40 + 2\n")
+        let result = try Descent.run([], stdin: "nil + 1\n40 + 2\n\nlet x = [\n  1]\nx + nil\n")
         #expect(result.status == 1)
         #expect(result.stdout == "42\n")
         #expect(result.stderr.hasPrefix("<stdin>:1:5: error: cannot add nil and number"))
+        #expect(result.stderr.contains("<stdin>:6:3: error: cannot add list and nil\n    x + nil\n"), "\(result.stderr)")
     }
 
     @Test func noColourWhenNotATerminal() throws {
