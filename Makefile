@@ -32,7 +32,9 @@ test: deps
 	$(MAKE) --no-print-directory repl-tests
 
 repl-tests: deps
-	@python3 -c 'import pexpect' 2>/dev/null || python3 -m pip install -q pexpect
+	@python3 -c 'import pexpect' 2>/dev/null || python3 -m pip install -q pexpect 2>/dev/null || \
+		python3 -m pip install -q --break-system-packages pexpect 2>/dev/null || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-pexpect >/dev/null)
 	python3 Tests/REPL/test_repl.py $(BIN_DEBUG)
 
 ## bench: the benchmarks of BENCHMARKS.md, side by side with CPython and Lua

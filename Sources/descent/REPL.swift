@@ -84,6 +84,7 @@ final class REPL {
     private func readLine() -> Line {
         var count: Int32 = 0
         interruptFlag.clear()
+        pendingInterrupts.clear()
         guard let editor, let pointer = el_gets(editor, &count) else {
             return count == -1 && errno == EINTR ? .interrupted : .endOfInput
         }
