@@ -92,10 +92,14 @@ struct Lexer {
     }
 
     private mutating func skipSpaceAndComments() {
+        // A byte-order mark, which some editors put at the start of UTF-8 files.
+        if position == 0, peek() == 0xEF, peek(1) == 0xBB, peek(2) == 0xBF { position = 3 }
         while position < limit {
             let byte = bytes[position]
             if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") {
                 position += 1
+            } else if byte == 0xC2, peek(1) == 0xA0 {
+                position += 2  // a no-break space, as pasted from web pages and PDFs
             } else if byte == UInt8(ascii: "#") {
                 while position < limit, bytes[position] != UInt8(ascii: "\n") { position += 1 }
             } else if byte == UInt8(ascii: "\\"), peek(1) == UInt8(ascii: "\n") {
