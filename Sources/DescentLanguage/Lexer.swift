@@ -57,6 +57,8 @@ struct Lexer {
         position + ahead < limit ? bytes[position + ahead] : 0
     }
 
+    private var atNoBreakSpace: Bool { peek() == 0xC2 && peek(1) == 0xA0 }
+
     mutating func tokenize() throws -> (tokens: [Token], strings: [[StringPart]]) {
         while true {
             skipSpaceAndComments()
@@ -76,7 +78,7 @@ struct Lexer {
             if isDigit(byte) || (byte == UInt8(ascii: ".") && isDigit(peek(1))) {
                 try lexNumber(start)
             } else if isIdentifierStart(byte) {
-                while position < limit, isIdentifierPart(bytes[position]) { position += 1 }
+                while position < limit, isIdentifierPart(bytes[position]), !atNoBreakSpace { position += 1 }
                 let word = String(decoding: bytes[start..<position], as: UTF8.self)
                 add(keywords[word] ?? .identifier, start)
             } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
@@ -98,7 +100,7 @@ struct Lexer {
             let byte = bytes[position]
             if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") {
                 position += 1
-            } else if byte == 0xC2, peek(1) == 0xA0 {
+            } else if atNoBreakSpace {
                 position += 2  // a no-break space, as pasted from web pages and PDFs
             } else if byte == UInt8(ascii: "#") {
                 while position < limit, bytes[position] != UInt8(ascii: "\n") { position += 1 }
@@ -133,7 +135,7 @@ struct Lexer {
                 digits()
             }
         }
-        if position < limit, isIdentifierStart(bytes[position]) {
+        if position < limit, isIdentifierStart(bytes[position]), !atNoBreakSpace {
             let badStart = position
             while position < limit, isIdentifierPart(bytes[position]) { position += 1 }
             throw Diagnostic("invalid number literal '\(String(decoding: bytes[start..<position], as: UTF8.self))'",
