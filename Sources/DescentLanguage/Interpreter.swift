@@ -375,6 +375,11 @@ public final class Interpreter {
     }
 
     func undefinedVariable(_ name: String, alsoKnown locals: [String] = [], at span: SourceSpan) -> Diagnostic {
+        let pythonisms = ["None": "nil", "null": "nil", "True": "true", "False": "false", "lambda": "fn",
+                          "self": "a parameter", "elif": "else if", "def": "fn"]
+        if let equivalent = pythonisms[name] {
+            return Diagnostic("undefined variable '\(name)'; Descent writes \(equivalent)", at: span)
+        }
         let known = locals + globals.defined.map(\.name) + Array(keywords.keys)
         return Diagnostic("undefined variable '\(name)'\(suggestion(for: name, among: known))", at: span)
     }

@@ -117,6 +117,14 @@ struct Parser {
     // MARK: Statements
 
     private mutating func statement() throws -> Node {
+        if peek.kind == .identifier, tokens[current + 1].kind == .identifier || text(peek) == "elif" {
+            switch text(peek) {
+            case "def": throw error("Descent declares functions with 'fn', as in 'fn square(x) { x * x }'")
+            case "elif": throw error("write 'else if', as in '} else if x > 0 {'")
+            case "var", "const", "val": throw error("declare variables with 'let', as in 'let \(text(tokens[current + 1])) = ...'")
+            default: break
+            }
+        }
         switch peek.kind {
         case .kwLet: return try letDeclaration()
         case .kwFn where tokens[current + 1].kind == .identifier: return try functionDeclaration()
@@ -248,6 +256,11 @@ struct Parser {
 
     private mutating func block() throws -> Block {
         skipNewlines()
+        switch peek.kind {
+        case .colon: throw error("blocks are written in braces, as in 'if x > 0 { ... }', not with ':' as in Python")
+        case .assign: throw error("expected '{', found '='; to compare, write '=='")
+        default: break
+        }
         let open = try consume(.leftBrace, "expected '{', found \(describe(peek))")
         return try nested { parser in
             var statements: [Node] = []
