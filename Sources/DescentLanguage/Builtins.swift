@@ -34,7 +34,9 @@ enum Builtins {
             define("print(values..., sep: \" \", end: \"\\n\")", "Output",
                    "Writes the values separated by `sep` and followed by `end`; strings appear without quotes.",
                    example: "print(\"lr =\", 0.1)") { args in
-                let separator = args.keyword(0).displayString, terminator = args.keyword(1).displayString
+                // nil means the default, as None does for Python's print.
+                let separator = args.keyword(0).isNil ? " " : args.keyword(0).displayString
+                let terminator = args.keyword(1).isNil ? "\n" : args.keyword(1).displayString
                 var text = ""
                 for i in 0..<args.count {
                     if i > 0 { text += separator }
