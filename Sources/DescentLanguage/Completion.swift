@@ -15,7 +15,7 @@ extension Interpreter {
         if start > 0, characters[start - 1] == ".", !(start > 1 && characters[start - 2].isNumber && receiverChain(characters, before: start - 1) == nil) {
             return Completions(word: word, candidates: memberCandidates(characters, dot: start - 1, word: word))
         }
-        var candidates = Set(globals.defined.map(\.name)).union(keywords.keys)
+        var candidates = Set(globals.defined.map(\.name)).union(keywordNames)
         candidates = candidates.filter { $0.hasPrefix(word) && !$0.isEmpty }
         var named: [String] = []
         if let function = enclosingCallee(characters[..<start]) {

@@ -380,7 +380,7 @@ public final class Interpreter {
         if let equivalent = pythonisms[name] {
             return Diagnostic("undefined variable '\(name)'; Descent writes \(equivalent)", at: span)
         }
-        let known = locals + globals.defined.map(\.name) + Array(keywords.keys)
+        let known = locals + globals.defined.map(\.name) + keywordNames
         return Diagnostic("undefined variable '\(name)'\(suggestion(for: name, among: known))", at: span)
     }
 

@@ -27,11 +27,33 @@ struct Token {
     var stringIndex: Int = -1
 }
 
-let keywords: [String: TokenKind] = [
-    "let": .kwLet, "fn": .kwFn, "if": .kwIf, "else": .kwElse, "while": .kwWhile, "for": .kwFor,
-    "in": .kwIn, "break": .kwBreak, "continue": .kwContinue, "return": .kwReturn,
-    "true": .kwTrue, "false": .kwFalse, "nil": .kwNil, "and": .kwAnd, "or": .kwOr, "not": .kwNot,
-]
+/// The keyword a word spells, if any. A function rather than a shared dictionary: release builds
+/// count references non-atomically, so the module keeps no shared reference-counted globals.
+func keywordKind(_ word: String) -> TokenKind? {
+    switch word {
+    case "let": .kwLet
+    case "fn": .kwFn
+    case "if": .kwIf
+    case "else": .kwElse
+    case "while": .kwWhile
+    case "for": .kwFor
+    case "in": .kwIn
+    case "break": .kwBreak
+    case "continue": .kwContinue
+    case "return": .kwReturn
+    case "true": .kwTrue
+    case "false": .kwFalse
+    case "nil": .kwNil
+    case "and": .kwAnd
+    case "or": .kwOr
+    case "not": .kwNot
+    default: nil
+    }
+}
+
+var keywordNames: [String] {
+    ["let", "fn", "if", "else", "while", "for", "in", "break", "continue", "return", "true", "false", "nil", "and", "or", "not"]
+}
 
 /// Turns source bytes into tokens. Newlines inside `(` or `[` are not statement ends, so calls and
 /// lists can span lines; inside `{` they are, because braces hold statements.
@@ -80,7 +102,7 @@ struct Lexer {
             } else if isIdentifierStart(byte) {
                 while position < limit, isIdentifierPart(bytes[position]), !atNoBreakSpace { position += 1 }
                 let word = String(decoding: bytes[start..<position], as: UTF8.self)
-                add(keywords[word] ?? .identifier, start)
+                add(keywordKind(word) ?? .identifier, start)
             } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
                 try lexString(start, quote: byte)
             } else {

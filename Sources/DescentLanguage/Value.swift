@@ -204,7 +204,7 @@ func quoted(_ text: String, json: Bool) -> String {
 }
 
 func isPlainIdentifier(_ text: String) -> Bool {
-    guard let first = text.utf8.first, isIdentifierStart(first), keywords[text] == nil else { return false }
+    guard let first = text.utf8.first, isIdentifierStart(first), keywordKind(text) == nil else { return false }
     return text.utf8.allSatisfy(isIdentifierPart)
 }
 
