@@ -119,7 +119,7 @@ public final class Interpreter {
 
     /// Back to an idle session after a run, whether it finished or failed half-way.
     private func resetExecutionState() {
-        for i in 0..<stackCapacity where !stack[i].isNil { stack[i] = .nil }
+        releaseFrame(0..<stackCapacity)
         base = 0
         top = 0
         depth = 0
@@ -200,7 +200,7 @@ public final class Interpreter {
         }
         for index in arguments.indices {
             let value = try arguments[index].eval(self)
-            // Slots at and above `top` hold nil while code runs, so there is nothing to release.
+            // Slots at and above `top` hold nothing reference-counted while code runs (`releaseFrame`).
             (stack + argumentBase + filled).initialize(to: value)
             filled += 1
             top = argumentBase + filled
@@ -252,7 +252,7 @@ public final class Interpreter {
         currentClosure = closure
         depth += 1
         defer {
-            for i in argumentBase..<frameEnd { stack[i] = .nil }
+            releaseFrame(argumentBase..<frameEnd)
             base = savedBase
             top = savedTop
             currentClosure = savedClosure
@@ -329,6 +329,18 @@ public final class Interpreter {
         }
         let missing = try bind(closure.prototype, argumentBase: argumentBase, count: count, named: named, site: site)
         return try enter(closure, argumentBase: argumentBase, site: site, defaults: missing)
+    }
+
+    /// Drops the references a finished frame holds. Numbers, booleans and nil need no release and
+    /// are left in place: slots above `top` only ever need to hold nothing that is reference-counted.
+    @inline(__always)
+    private func releaseFrame(_ slots: Range<Int>) {
+        for i in slots {
+            switch stack[i] {
+            case .nil, .bool, .number: continue
+            default: stack[i] = .nil
+            }
+        }
     }
 
     private func swapReturnValue() -> Value {
