@@ -63,14 +63,16 @@ public struct DiagnosticRenderer {
         let pointColumn = file.lineAndColumn(of: Int(span.point)).column
         let first = startLine == line ? startColumn : 1
         let last = endLine == line ? max(endColumn, pointColumn + 1) : text.count + 1
+        // The line is shown without its own indentation, under a fixed four-space gutter.
+        let indentation = min(text.prefix { $0 == " " }.count, max(0, min(first, pointColumn) - 1))
         var marks = ""
-        for column in 1..<max(last, pointColumn + 1) {
+        for column in (1 + indentation)..<max(last, pointColumn + 1) {
             if column < first { marks += " " }
             else if column == pointColumn { marks += "^" }
             else { marks += "~" }
         }
         while marks.hasSuffix(" ") { marks.removeLast() }
-        return "    " + text + "\n" + "    " + paint(marks, "1;32") + "\n"
+        return "    " + text.dropFirst(indentation) + "\n" + "    " + paint(marks, "1;32") + "\n"
     }
 
     private func renderTrace(_ trace: [Diagnostic.Frame]) -> String {

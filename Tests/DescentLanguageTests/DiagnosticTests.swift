@@ -46,8 +46,19 @@ import Testing
     @Test func tabsInSourceKeepTheCaretAligned() {
         let (diagnostic, sources) = failure("if true {\n\tnil + 1\n}\n")
         let lines = DiagnosticRenderer(sources: sources, color: false).render(diagnostic).split(separator: "\n")
-        #expect(lines[1] == "     nil + 1")
-        #expect(lines[2] == "     ~~~~^~~")
+        #expect(lines[1] == "    nil + 1")
+        #expect(lines[2] == "    ~~~~^~~")
+    }
+
+    @Test func indentedLinesAreShownWithoutTheirIndentation() {
+        let (diagnostic, sources) = failure("fn f(xs) {\n   let y = xs + 1\n}\nf([1])\n")
+        let text = DiagnosticRenderer(sources: sources, color: false).render(diagnostic)
+        #expect(text.hasPrefix("""
+        lesson.dsc:2:15: error: cannot add list and number
+            let y = xs + 1
+                    ~~~^~~
+
+        """), "\(text)")
     }
 
     @Test func suggestionsUseEditDistanceIncludingTranspositions() {
