@@ -355,7 +355,10 @@ enum Builtins {
         }
         let descending = args[2].isTruthy
         let span = args.span
+        var comparisons = 0
         let order = try Array(items.indices).sorted { i, j in
+            comparisons &+= 1
+            if comparisons & 0xFFF == 0 { try args.ip.checkInterrupt(at: span) }
             let comparison = try compare(keys[i], keys[j], op: .less, at: span)
             return descending ? comparison > 0 : comparison < 0
         }

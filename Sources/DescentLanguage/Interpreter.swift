@@ -310,6 +310,10 @@ public final class Interpreter {
     /// Calls `function` on the `count` arguments already placed at `argumentBase`.
     private func callPlaced(_ function: Value, argumentBase: Int, count: Int, site: Node) throws -> Value {
         defer { top = argumentBase }
+        if interrupt.isRaised {
+            for i in argumentBase..<(argumentBase + count) { stack[i] = .nil }
+            try checkInterrupt(at: site.span)  // `xs.map(sqrt)` over millions stays interruptible
+        }
         guard case .function(let f) = function else {
             for i in argumentBase..<(argumentBase + count) { stack[i] = .nil }
             throw Diagnostic("cannot call \(function.typeName)", at: site.span)
