@@ -219,10 +219,11 @@ final class REPL {
     }
 
     private func setPrompt(continuation: Bool) {
-        let label = "In [\(cellNumber)]: "
-        let text = continuation ? String(repeating: " ", count: label.count - 5) + "...: " : label
-        // \1 ... \1 brackets the invisible colour escapes (EL_PROMPT_ESC).
-        let shown = color ? "\u{1}\u{1B}[32m\u{1}\(text)\u{1}\u{1B}[0m\u{1}" : text
+        let label = "In [\(cellNumber)]:"
+        let text = continuation ? String(repeating: " ", count: label.count - 4) + "...:" : label
+        // \1 ... \1 brackets the invisible colour escapes (EL_PROMPT_ESC). The trailing space comes
+        // after the reset: libedit drops an escape that ends the prompt, leaving the input coloured.
+        let shown = (color ? "\u{1}\u{1B}[32m\u{1}\(text)\u{1}\u{1B}[0m\u{1}" : text) + " "
         free(prompt)
         prompt = strdup(shown)
     }

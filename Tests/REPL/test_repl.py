@@ -18,12 +18,15 @@ import pexpect
 
 BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/descent")
 TIMEOUT = 10
-PROMPT = re.compile(r"In \[(\d+)\]: ")
+CONTINUATION = re.compile(r"\.\.\.:(?:\x1b\[[0-9;]*m)? ")
+# The prompt, coloured or not: "In [3]:" then (after a colour reset) a space.
+PROMPT = re.compile(r"In \[(\d+)\]:(?:\x1b\[[0-9;]*m)? ")
 
 
-def start(home):
-    env = dict(os.environ, HOME=home, TERM="xterm", LANG="C.UTF-8")
-    env.pop("NO_COLOR", None)
+def start(home, **extra_env):
+    env = dict(os.environ, HOME=home, TERM="xterm", LANG="C.UTF-8", **extra_env)
+    if "NO_COLOR" not in extra_env:
+        env.pop("NO_COLOR", None)
     child = pexpect.spawn(BINARY, env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 120))
     child.expect(PROMPT)
     return child
@@ -139,9 +142,9 @@ def test_up_arrow_recalls_history():
 def test_multiline_function_uses_continuation_prompt():
     with Session() as s:
         s.child.sendline("fn square(x) {")
-        s.child.expect_exact("...: ")
+        s.child.expect(CONTINUATION)
         s.child.sendline("x * x")
-        s.child.expect_exact("...: ")
+        s.child.expect(CONTINUATION)
         s.child.sendline("}")
         s.child.expect(PROMPT)
         assert "Out[2]: 49" in run_cell(s.child, "square(7)")
@@ -150,7 +153,7 @@ def test_multiline_function_uses_continuation_prompt():
 def test_blank_line_ends_an_unfinished_cell_with_an_error():
     with Session() as s:
         s.child.sendline("print(1,")
-        s.child.expect_exact("...: ")
+        s.child.expect(CONTINUATION)
         out = run_cell(s.child, "")
         assert "error:" in out, out
 
@@ -251,6 +254,28 @@ def test_print_output_and_unicode_input():
     with Session() as s:
         out = run_cell(s.child, 'let η = 0.5; print("η =", η)')
         assert "η = 0.5" in out, out
+
+
+def test_prompt_colour_is_reset_before_what_is_typed():
+    with Session() as s:
+        s.child.sendline("1")
+        s.child.expect(PROMPT)
+        prompt = s.child.after
+        assert "\x1b[" in prompt and prompt.endswith("m "), repr(prompt)
+
+
+def test_no_color_gives_a_plain_prompt():
+    home = tempfile.mkdtemp(prefix="descent-repl-")
+    try:
+        child = start(home, NO_COLOR="1")
+        child.sendline("nil + 1")
+        child.expect(PROMPT)
+        assert "\x1b[3" not in child.before and "\x1b[1" not in child.before, repr(child.before)
+        assert child.after == "In [2]: "
+        child.sendcontrol("d")
+        child.expect(pexpect.EOF)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main():
