@@ -19,14 +19,36 @@ extension Interpreter {
         }
     }
 
-    /// Help for a global name: a function's signature and description, or a constant's meaning.
+    /// Help for a global name: a function's signature and description, a constant's meaning, or
+    /// what a keyword does.
     public func helpText(forName name: String) -> String? {
+        if let keyword = keywordHelp(name) { return keyword }
         if let constant = Builtins.constants.first(where: { $0.name == name }), globals[name].map({ $0.isIdentical(to: constant.value) }) ?? false {
             return "\(name) = \(constant.value.reprString)\n    \(constant.summary)"
         }
         guard let value = globals[name] else { return nil }
         if case .function(let f) = value { return helpText(forFunction: f) }
         return "\(name) is a \(value.typeName): \(value.reprString)"
+    }
+
+    private func keywordHelp(_ name: String) -> String? {
+        let text: String
+        switch name {
+        case "let": text = "let name = value\n    Declares a variable in the current block: let lr = 0.1"
+        case "fn": text = "fn name(x, option: default) { body }   fn(x) => expression\n    Declares a function or makes a lambda; the last expression of the body is its value."
+        case "if", "else": text = "if condition { ... } else if other { ... } else { ... }\n    An expression: let size = if lr > 0.05 { \"big\" } else { \"small\" }"
+        case "while": text = "while condition { ... }\n    Repeats the block while the condition is true."
+        case "for", "in": text = "for x in items { ... }   for i, x in enumerate(items) { ... }\n    Runs the block for each element of a list, range, string (characters) or record (keys)."
+        case "break": text = "break\n    Leaves the innermost loop."
+        case "continue": text = "continue\n    Goes on with the next iteration of the innermost loop."
+        case "return": text = "return value\n    Leaves the function with a value (nil when omitted)."
+        case "and", "or": text = "a and b   a or b\n    Short-circuit logic, returning an operand as Python does: nil or \"default\" is \"default\"."
+        case "not": text = "not x\n    true when x is false, nil, 0, \"\", [] or {}."
+        case "true", "false": text = "true   false\n    The two booleans."
+        case "nil": text = "nil\n    The absence of a value; what functions without a value return."
+        default: return nil
+        }
+        return "\(text)\n    (a keyword; docs/LANGUAGE.md has the whole language)"
     }
 
     func helpText(forFunction function: FunctionObject) -> String {
