@@ -245,6 +245,9 @@ final class REPL {
         let word: String, candidates: [String]
         if text.hasPrefix(":") && !text.contains(" ") {
             (word, candidates) = (text, REPL.commands.map(\.name).filter { $0.hasPrefix(text) })
+        } else if text.hasPrefix(":load ") || text.hasPrefix(":save ") {
+            let partial = String(text.dropFirst(6).drop { $0 == " " })
+            (word, candidates) = (partial, pathCompletions(partial))
         } else {
             let completions = interpreter.completions(before: text)
             (word, candidates) = (completions.word, completions.candidates)
@@ -258,6 +261,22 @@ final class REPL {
         if candidates.count == 1 { return UInt8(CC_REFRESH) }
         Terminal.write(1, "\n" + columns(candidates) + "\n")
         return UInt8(CC_REDISPLAY)
+    }
+
+    /// Files and folders whose path starts with `partial`, folders with a trailing `/`.
+    private func pathCompletions(_ partial: String) -> [String] {
+        let slash = partial.lastIndex(of: "/")
+        let directory = slash.map { String(partial[...$0]) } ?? ""
+        let prefix = slash.map { String(partial[partial.index(after: $0)...]) } ?? partial
+        guard let handle = opendir(directory.isEmpty ? "." : directory) else { return [] }
+        defer { closedir(handle) }
+        var matches: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix), name != ".", name != "..", !name.hasPrefix(".") || prefix.hasPrefix(".") else { continue }
+            matches.append(directory + name + (entry.pointee.d_type == UInt8(DT_DIR) ? "/" : ""))
+        }
+        return matches.sorted()
     }
 
     private func columns(_ words: [String]) -> String {

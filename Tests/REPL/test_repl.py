@@ -250,6 +250,21 @@ def test_save_and_load_round_trip():
         assert "42" in run_cell(s.child, "answer()")
 
 
+def test_tab_completes_file_paths_after_load():
+    with Session() as s:
+        folder = os.path.join(s.home, "scripts")
+        os.makedirs(folder)
+        with open(os.path.join(folder, "warmup_lesson.dsc"), "w") as f:
+            f.write("let warm = 99\n")
+        s.child.send(f":load {folder}/warm")
+        s.child.send("\t")
+        time.sleep(0.2)
+        s.child.send("\r")
+        s.child.expect(PROMPT)
+        assert "loaded" in plain(s.child.before), plain(s.child.before)
+        assert "99" in run_cell(s.child, "warm")
+
+
 def test_print_output_and_unicode_input():
     with Session() as s:
         out = run_cell(s.child, 'let η = 0.5; print("η =", η)')
