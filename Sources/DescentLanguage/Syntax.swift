@@ -465,16 +465,24 @@ final class Call: Node {
     /// retain and release per argument on the hottest path of the interpreter.
     let argumentReferences: [Unmanaged<Node>]
     let named: [NamedArgument]
+    /// The global slot of the callee when it is a global name (most calls): read directly.
+    private let globalCallee: Int
     init(callee: Node, arguments: [Node], named: [NamedArgument], span: SourceSpan) {
         self.callee = callee; self.arguments = arguments; self.named = named
         self.argumentReferences = arguments.map { Unmanaged.passUnretained($0) }
+        self.globalCallee = (callee as? GlobalGet)?.index ?? -1
         super.init(span: span)
     }
     override func forEachChild(_ body: (Node) -> Void) {
         body(callee); arguments.forEach(body); named.forEach { body($0.value) }
     }
     override func eval(_ ip: Interpreter) throws -> Value {
-        let function = try callee.eval(ip)
+        let function: Value
+        if globalCallee >= 0, let value = ip.globals.values[globalCallee] {
+            function = value
+        } else {
+            function = try callee.eval(ip)
+        }
         guard case .function(let f) = function else {
             throw Diagnostic("cannot call \(function.typeName)\(describeCallee(callee))", at: span.withPoint(callee.span.start))
         }
