@@ -246,7 +246,8 @@ public final class Interpreter {
             for i in argumentBase..<frameEnd { stack[i] = .nil }
             throw Diagnostic("stack overflow (call depth \(maxCallDepth))", at: site.span)
         }
-        let savedBase = base, savedTop = top, savedClosure = currentClosure
+        let savedBase = base, savedTop = top
+        unowned(unsafe) let savedClosure = currentClosure  // a strong copy would cost a retain per call
         base = argumentBase
         top = frameEnd
         currentClosure = closure
