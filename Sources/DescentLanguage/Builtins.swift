@@ -187,15 +187,7 @@ enum Builtins {
             define("contains(xs, value)", "Collections",
                    "Whether a list or range holds value, a string contains the substring, or a record has the key.",
                    example: "contains([1, 2, 3], 2)") { args in
-                switch (args[0], args[1]) {
-                case (.list(let l), let value): return .bool(try l.items.contains { try equal($0, value, args) })
-                case (.string(let s), .string(let part)): return .bool(part.value.isEmpty || s.value.contains(part.value))
-                case (.record(let r), .string(let key)): return .bool(r.fields[key.value] != nil)
-                case (.object(let range as RangeObject), .number(let x)):
-                    let steps = (x - range.start) / range.step
-                    return .bool(steps >= 0 && steps.rounded() == steps && Int(exactly: steps).map { $0 < range.count } ?? false)
-                default: throw args.error("contains() cannot look for \(args[1].typeName) in \(args[0].typeName)")
-                }
+                .bool(try isMember(args[1], of: args[0], at: args.span))
             },
             define("index_of(xs, value)", "Collections", "The position of the first element equal to value, or -1.",
                    example: "index_of([\"sgd\", \"adam\"], \"adam\")") { args in

@@ -38,6 +38,8 @@ func numericComparison(_ op: BinaryOperator, _ x: Double, _ y: Double) -> Bool? 
 func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSpan) throws -> Value {
     if case .number(let x) = a, case .number(let y) = b, let result = numericBinary(op, x, y) { return result }
     switch op {
+    case .contains, .notContains:
+        return .bool(try isMember(a, of: b, at: span) == (op == .contains))
     case .equal, .notEqual:
         do {
             return .bool(try a.isEqual(to: b) == (op == .equal))
@@ -82,6 +84,23 @@ func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSp
     let verbs: [BinaryOperator: String] = [.add: "add", .subtract: "subtract", .multiply: "multiply", .divide: "divide"]
     if let verb = verbs[op] { throw Diagnostic("cannot \(verb) \(a.typeName) and \(b.typeName)", at: span) }
     throw Diagnostic("cannot apply '\(op.rawValue)' to \(a.typeName) and \(b.typeName)", at: span)
+}
+
+/// `item in container`, as Python: an element of a list, a substring, a record key, a range step.
+func isMember(_ item: Value, of container: Value, at span: SourceSpan) throws -> Bool {
+    switch (container, item) {
+    case (.list(let list), _):
+        for element in list.items where try applyBinary(.equal, element, item, at: span).isTruthy { return true }
+        return false
+    case (.string(let text), .string(let part)): return part.value.isEmpty || text.value.contains(part.value)
+    case (.record(let record), .string(let key)): return record.fields[key.value] != nil
+    case (.object(let range as RangeObject), .number(let x)):
+        let steps = (x - range.start) / range.step
+        return steps >= 0 && steps == steps.rounded() && steps < Double(range.count)
+    case (.object(is RangeObject), _): return false
+    default:
+        throw Diagnostic("cannot look for \(item.typeName) in \(container.typeName) with 'in'", at: span)
+    }
 }
 
 /// Python's `%`: the result takes the sign of the divisor. x % 0 is NaN, as in NumPy.

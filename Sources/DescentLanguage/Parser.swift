@@ -143,11 +143,18 @@ struct Parser {
     private mutating func letDeclaration() throws -> Node {
         let start = advance().start
         let name = try consume(.identifier, "expected a variable name after 'let', found \(describe(peek))")
+        var names = [text(name)]
+        while match(.comma) {
+            let next = try consume(.identifier, "expected another variable name after ',', found \(describe(peek))")
+            if names.contains(text(next)) { throw error("'\(text(next))' appears twice in this 'let'", at: next) }
+            names.append(text(next))
+        }
         guard match(.assign) else {
-            throw error("expected '=' after 'let \(text(name))', found \(describe(peek))")
+            throw error("expected '=' after 'let \(names.joined(separator: ", "))', found \(describe(peek))")
         }
         skipNewlines()
         let value = try expression()
+        if names.count > 1 { return DestructuringDeclaration(names: names, value: value, span: span(from: start)) }
         return LetDeclaration(name: text(name), nameSpan: SourceSpan(file: fileID, start: name.start, end: name.end),
                               value: value, span: span(from: start))
     }
@@ -315,7 +322,18 @@ struct Parser {
         ]
         let first = try additive()
         var operands = [first], ops: [BinaryOperator] = [], points: [Int32] = []
-        while let op = comparisons[peek.kind] {
+        while true {
+            let op: BinaryOperator
+            if let comparison = comparisons[peek.kind] {
+                op = comparison
+            } else if check(.kwIn) {
+                op = .contains
+            } else if check(.kwNot), tokens[current + 1].kind == .kwIn {
+                advance()
+                op = .notContains
+            } else {
+                break
+            }
             points.append(Int32(advance().start))
             skipNewlines()
             ops.append(op)

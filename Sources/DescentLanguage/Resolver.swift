@@ -123,6 +123,15 @@ struct Resolver {
             return variable.isCell ? CellStore(slot: variable.slot, value: value, createsCell: true, span: span)
                 : LocalStore(slot: variable.slot, value: value, span: span)
 
+        case let declaration as DestructuringDeclaration:
+            let value = try resolve(declaration.value, statement: true)
+            let targets: [DestructuringStore.Target] = declaration.names.map { name in
+                if atGlobalScope { return .global(globals.index(of: name)) }
+                let variable = declare(name)
+                return variable.isCell ? .newCell(variable.slot) : .local(variable.slot)
+            }
+            return DestructuringStore(names: declaration.names, targets: targets, value: value, span: span)
+
         case let declaration as FunctionDeclaration:
             if atGlobalScope {
                 let index = globals.index(of: declaration.name)

@@ -23,6 +23,7 @@ enum BinaryOperator: String {
     case add = "+", subtract = "-", multiply = "*", divide = "/", floorDivide = "//", remainder = "%"
     case power = "**", matrixMultiply = "@"
     case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+    case contains = "in", notContains = "not in"
 }
 
 enum UnaryOperator: String { case negate = "-", plus = "+", not = "not" }
@@ -41,6 +42,14 @@ final class LetDeclaration: Node {
     init(name: String, nameSpan: SourceSpan, value: Node, span: SourceSpan) {
         self.name = name; self.nameSpan = nameSpan; self.value = value; super.init(span: span)
     }
+    override func forEachChild(_ body: (Node) -> Void) { body(value) }
+}
+
+/// `let a, b = pair`: unpacks a list into new variables.
+final class DestructuringDeclaration: Node {
+    let names: [String]
+    let value: Node
+    init(names: [String], value: Node, span: SourceSpan) { self.names = names; self.value = value; super.init(span: span) }
     override func forEachChild(_ body: (Node) -> Void) { body(value) }
 }
 
@@ -192,6 +201,34 @@ final class UpvalueStore: Node {
         let newValue = try value.eval(ip)
         if ip.control != .none { return newValue }
         ip.upvalue(index).value = newValue
+        return .nil
+    }
+}
+
+/// The resolved `let a, b = pair`.
+final class DestructuringStore: Node {
+    enum Target { case local(Int), newCell(Int), global(Int) }
+    let names: [String]
+    let targets: [Target]
+    let value: Node
+    init(names: [String], targets: [Target], value: Node, span: SourceSpan) {
+        self.names = names; self.targets = targets; self.value = value; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(value) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let pair = try value.eval(ip)
+        if ip.control != .none { return pair }
+        guard case .list(let list) = pair, list.items.count == targets.count else {
+            let got = if case .list(let l) = pair { "a list of \(l.items.count)" } else { pair.typeName }
+            throw Diagnostic("cannot unpack \(got) into \(targets.count) variables (\(names.joined(separator: ", ")))", at: value.span)
+        }
+        for (target, item) in zip(targets, list.items) {
+            switch target {
+            case .local(let slot): ip.stack[ip.base &+ slot] = item
+            case .newCell(let slot): ip.stack[ip.base &+ slot] = .object(Cell(item))
+            case .global(let index): ip.globals.values[index] = item
+            }
+        }
         return .nil
     }
 }
