@@ -246,6 +246,9 @@ struct Parser {
     private mutating func expressionStatement() throws -> Node {
         let start = peek.start
         let target = try expression()
+        if check(.comma), target is Identifier {
+            throw error("Descent has no tuple assignment; to unpack a list into new variables write 'let a, b = [x, y]'")
+        }
         let compound: [TokenKind: BinaryOperator] = [
             .plusAssign: .add, .minusAssign: .subtract, .starAssign: .multiply, .slashAssign: .divide,
         ]
