@@ -286,11 +286,7 @@ public final class Interpreter {
         }
     }
 
-    /// Calls `function` from native code (a built-in such as `map` calling a user function).
-    public func call(_ function: Value, _ arguments: [Value], at span: SourceSpan) throws -> Value {
-        try call(function, arguments, site: Node(span: span))
-    }
-
+    /// Calls `function` from native code (a built-in such as `reduce` calling a user function).
     func call(_ function: Value, _ arguments: [Value], site: Node) throws -> Value {
         let argumentBase = top
         ensureStack(argumentBase + arguments.count + 1)
