@@ -1,6 +1,6 @@
 /// The syntax tree. Every node evaluates itself (`eval`), the way AST interpreters such as
 /// Truffle's do; the resolver first rewrites name-based nodes (`Identifier`, `LetDeclaration`, ...)
-/// into slot-based ones (`LocalGet`, `GlobalDefine`, ...), so running code never looks a name up.
+/// into slot-based ones (`LocalGet`, `GlobalStore`, ...), so running code never looks a name up.
 class Node {
     var span: SourceSpan
     init(span: SourceSpan) { self.span = span }
@@ -744,7 +744,7 @@ final class For: Node {
     let nameSpans: [SourceSpan]
     let iterable: Node
     let body: Node
-    /// Filled by the resolver: each loop variable's slot, and whether closures capture it.
+    /// Chosen by the resolver: each loop variable's slot, and whether closures capture it.
     let slots: [Int]
     let isCell: [Bool]
     init(names: [String], nameSpans: [SourceSpan], iterable: Node, body: Node, slots: [Int] = [], isCell: [Bool] = [],
