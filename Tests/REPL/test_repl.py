@@ -43,6 +43,19 @@ def run_cell(child, line):
     return plain(child.before)
 
 
+def press(child, typed, key, then=""):
+    """Types `typed`, presses `key` (Tab, an arrow...), types `then`, Enter; returns the output."""
+    child.send(typed)
+    child.send(key)
+    time.sleep(0.2)
+    child.send(then + "\r")
+    child.expect(PROMPT)
+    return plain(child.before)
+
+
+TAB, UP = "\t", "\x1b[A"
+
+
 class Session:
     def __enter__(self):
         self.home = tempfile.mkdtemp(prefix="descent-repl-")
@@ -83,60 +96,31 @@ def test_let_shows_nothing_and_variables_persist():
 
 def test_tab_completes_builtin_name():
     with Session() as s:
-        s.child.send("sqr")
-        s.child.send("\t")
-        time.sleep(0.2)
-        s.child.send("(16)\r")
-        s.child.expect(PROMPT)
-        assert "Out[1]: 4" in plain(s.child.before)
+        assert "Out[1]: 4" in press(s.child, "sqr", TAB, "(16)")
 
 
 def test_tab_completes_record_field_after_dot():
     with Session() as s:
         run_cell(s.child, "let cfg = {learning_rate: 0.5, momentum: 0.9}")
-        s.child.send("cfg.lea")
-        s.child.send("\t")
-        time.sleep(0.2)
-        s.child.send("\r")
-        s.child.expect(PROMPT)
-        assert "Out[2]: 0.5" in plain(s.child.before)
+        assert "Out[2]: 0.5" in press(s.child, "cfg.lea", TAB)
 
 
 def test_tab_completes_named_argument():
     with Session() as s:
-        s.child.send("round(2.675, dig")
-        s.child.send("\t")
-        time.sleep(0.2)
-        s.child.send(" 2)\r")
-        s.child.expect(PROMPT)
-        assert "Out[1]: 2.67" in plain(s.child.before)
+        assert "Out[1]: 2.67" in press(s.child, "round(2.675, dig", TAB, " 2)")
 
 
 def test_tab_completes_user_variable_and_command():
     with Session() as s:
         run_cell(s.child, "let momentum_value = 7")
-        s.child.send("momentum_v")
-        s.child.send("\t")
-        time.sleep(0.2)
-        s.child.send(" + 1\r")
-        s.child.expect(PROMPT)
-        assert "Out[2]: 8" in plain(s.child.before)
-        s.child.send(":va")
-        s.child.send("\t")
-        time.sleep(0.2)
-        s.child.send("\r")
-        s.child.expect(PROMPT)
-        assert "momentum_value" in plain(s.child.before)
+        assert "Out[2]: 8" in press(s.child, "momentum_v", TAB, " + 1")
+        assert "momentum_value" in press(s.child, ":va", TAB)
 
 
 def test_up_arrow_recalls_history():
     with Session() as s:
         run_cell(s.child, "40 + 2")
-        s.child.send("\x1b[A")
-        time.sleep(0.2)
-        s.child.send("\r")
-        s.child.expect(PROMPT)
-        assert "Out[2]: 42" in plain(s.child.before)
+        assert "Out[2]: 42" in press(s.child, "", UP)
 
 
 def test_multiline_function_uses_continuation_prompt():
@@ -207,11 +191,7 @@ def test_history_persists_across_sessions():
     with Session() as s:
         run_cell(s.child, "1000 + 337")
         s.restart()
-        s.child.send("\x1b[A")
-        time.sleep(0.2)
-        s.child.send("\r")
-        s.child.expect(PROMPT)
-        assert "1337" in plain(s.child.before)
+        assert "1337" in press(s.child, "", UP)
         assert os.path.exists(os.path.join(s.home, ".descent_history"))
 
 
@@ -256,12 +236,8 @@ def test_tab_completes_file_paths_after_load():
         os.makedirs(folder)
         with open(os.path.join(folder, "warmup_lesson.dsc"), "w") as f:
             f.write("let warm = 99\n")
-        s.child.send(f":load {folder}/warm")
-        s.child.send("\t")
-        time.sleep(0.2)
-        s.child.send("\r")
-        s.child.expect(PROMPT)
-        assert "loaded" in plain(s.child.before), plain(s.child.before)
+        out = press(s.child, f":load {folder}/warm", TAB)
+        assert "loaded" in out, out
         assert "99" in run_cell(s.child, "warm")
 
 
