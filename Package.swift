@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "descent", targets: ["descent"]),
         .library(name: "DescentLanguage", targets: ["DescentLanguage"]),
+        .library(name: "DescentTensor", targets: ["DescentTensor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,9 +26,20 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"]), .brew(["libedit"])]
         ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+        ),
+        // Tensors, autodiff and neural-network helpers: knows nothing of the language.
+        .target(
+            name: "DescentTensor",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: fastRelease
+        ),
         .target(
             name: "DescentLanguage",
-            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: ["DescentTensor", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: fastRelease
         ),
         .executableTarget(
@@ -38,6 +50,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastRelease
+        ),
+        .testTarget(
+            name: "DescentTensorTests",
+            dependencies: ["DescentTensor"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "DescentLanguageTests",

@@ -1,3 +1,5 @@
+import DescentTensor
+
 /// A function implemented in Swift. Its signature string (`round(x, digits: 0)`) is the single
 /// source of its parameter names, defaults, help text and argument binding.
 public final class BuiltinFunction: FunctionObject {
@@ -16,12 +18,14 @@ public final class BuiltinFunction: FunctionObject {
     public let category: String
     let body: (inout Arguments) throws -> Value
 
-    init(_ signature: String, category: String, _ summary: String, example: String,
+    /// `shownAs` replaces the signature in messages and `repr` for built-ins made at run time,
+    /// such as the function `grad(loss)` returns.
+    init(_ signature: String, shownAs: String? = nil, category: String, _ summary: String, example: String,
          body: @escaping (inout Arguments) throws -> Value) {
         let (name, parameters) = BuiltinFunction.parseSignature(signature)
         self.parameters = parameters
         self.isVariadic = parameters.first?.isVariadic ?? false
-        self.declaredSignature = signature
+        self.declaredSignature = shownAs ?? signature
         self.summary = summary
         self.example = example
         self.category = category
@@ -95,7 +99,11 @@ public final class BuiltinFunction: FunctionObject {
         }
         var arguments = Arguments(ip: ip, base: argumentBase, count: used, function: self, site: site,
                                   argumentNodes: argumentNodes, hasReceiver: hasReceiver, keywordValues: keywordValues)
-        return try body(&arguments)
+        do {
+            return try body(&arguments)
+        } catch let error as TensorError {
+            throw error.at(site.span)
+        }
     }
 
     private func bind(_ ip: Interpreter, argumentBase: Int, count: Int,
@@ -216,7 +224,8 @@ public struct Arguments {
             return (0..<range.count).map { .number(range[$0]) }
         case .string(let s): return s.value.map { .str(String($0)) }
         case .record(let r): return r.fields.keys.map { .str($0) }
-        default: throw typeError(index, expected: "a list, range, string or record")
+        case .object(let object as TensorObject): return try tensorRows(object.tensor, at: span(ofArgument: index))
+        default: throw typeError(index, expected: "a list, range, string, record or tensor")
         }
     }
 

@@ -1,3 +1,4 @@
+import DescentTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,7 +9,9 @@ import Darwin
 /// arguments), a one-line description, an example (run by the tests and shown in docs/BUILTINS.md),
 /// and its body.
 enum Builtins {
-    static var all: [BuiltinFunction] { output + numbers + collections + strings + control }
+    static var all: [BuiltinFunction] {
+        output + numbers + collections + strings + control + tensors + tensorMath + linearAlgebra + autodiff + neuralNetworks
+    }
 
     /// Global constants, installed next to the functions.
     static var constants: [(name: String, value: Value, summary: String)] { [
@@ -18,13 +21,19 @@ enum Builtins {
         ("nan", .number(.nan), "not a number"),
     ] }
 
-    private static func define(_ signature: String, _ category: String, _ summary: String, example: String,
+    static func define(_ signature: String, _ category: String, _ summary: String, example: String,
                                _ body: @escaping (inout Arguments) throws -> Value) -> BuiltinFunction {
         BuiltinFunction(signature, category: category, summary, example: example, body: body)
     }
 
-    private static func math(_ name: String, _ summary: String, example: String, _ f: @escaping (Double) -> Double) -> BuiltinFunction {
-        define("\(name)(x)", "Numbers", summary, example: example) { args in .number(f(try args.number(0))) }
+    /// A function of one number that also applies element-wise to a tensor or list.
+    static func math(_ name: String, _ summary: String, category: String = "Numbers", example: String,
+                     tensor function: UnaryFunction, _ f: @escaping (Double) -> Double) -> BuiltinFunction {
+        define("\(name)(x)", category, summary, example: example) { args in
+            if case .number(let x) = args[0] { return .number(f(x)) }
+            guard args.isTensorLike(0) else { throw args.typeError(0, expected: "a number or a tensor") }
+            return tensorValue(Tensor.unary(function, try args.tensor(0)))
+        }
     }
 
     // MARK: Output and inspection
@@ -74,37 +83,57 @@ enum Builtins {
 
     static var numbers: [BuiltinFunction] {
         [
-            define("abs(x)", "Numbers", "Absolute value.", example: "abs(-3)") { args in .number(Swift.abs(try args.number(0))) },
-            math("sqrt", "Square root; NaN for negative numbers, as in NumPy.", example: "sqrt(2)") { $0.squareRoot() },
-            math("exp", "e raised to the power x.", example: "exp(1)") { Glibc.exp($0) },
+            math("abs", "Absolute value.", example: "abs(-3)", tensor: .abs) { Swift.abs($0) },
+            math("sqrt", "Square root; NaN for negative numbers, as in NumPy.", example: "sqrt(2)", tensor: .sqrt) { $0.squareRoot() },
+            math("exp", "e raised to the power x.", example: "exp(1)", tensor: .exp) { Glibc.exp($0) },
             define("log(x, base: nil)", "Numbers", "Natural logarithm, or the logarithm in `base`; log(0) is -inf.",
                    example: "log(100, base: 10)") { args in
-                let x = try args.number(0)
+                guard case .number(let x) = args[0] else {
+                    let natural = Tensor.unary(.log, try args.tensor(0))
+                    if case .nil = args[1] { return tensorValue(natural) }
+                    return tensorValue(try Tensor.binary(.divide, natural, Tensor(scalar: Glibc.log(try args.number(1)))))
+                }
                 if case .nil = args[1] { return .number(Glibc.log(x)) }
                 return .number(Glibc.log(x) / Glibc.log(try args.number(1)))
             },
-            math("log2", "Base-2 logarithm.", example: "log2(1024)") { Glibc.log2($0) },
-            math("log10", "Base-10 logarithm.", example: "log10(0.001)") { Glibc.log10($0) },
-            math("sin", "Sine of an angle in radians.", example: "sin(pi / 2)") { Glibc.sin($0) },
-            math("cos", "Cosine of an angle in radians.", example: "cos(0)") { Glibc.cos($0) },
-            math("tan", "Tangent of an angle in radians.", example: "tan(pi / 4)") { Glibc.tan($0) },
-            math("tanh", "Hyperbolic tangent.", example: "tanh(0.5)") { Glibc.tanh($0) },
-            math("floor", "The largest whole number not above x.", example: "floor(-2.5)") { $0.rounded(.down) },
-            math("ceil", "The smallest whole number not below x.", example: "ceil(2.1)") { $0.rounded(.up) },
-            math("int", "x with its fraction dropped (towards zero), as Python's int().", example: "int(-2.7)") { $0.rounded(.towardZero) },
-            math("sign", "-1, 0 or 1 by the sign of x (NaN stays NaN).", example: "sign(-0.3)") { x in
+            math("log2", "Base-2 logarithm.", example: "log2(1024)", tensor: .log2) { Glibc.log2($0) },
+            math("log10", "Base-10 logarithm.", example: "log10(0.001)", tensor: .log10) { Glibc.log10($0) },
+            math("sin", "Sine of an angle in radians.", example: "sin(pi / 2)", tensor: .sin) { Glibc.sin($0) },
+            math("cos", "Cosine of an angle in radians.", example: "cos(0)", tensor: .cos) { Glibc.cos($0) },
+            math("tan", "Tangent of an angle in radians.", example: "tan(pi / 4)", tensor: .tan) { Glibc.tan($0) },
+            math("tanh", "Hyperbolic tangent.", example: "tanh(0.5)", tensor: .tanh) { Glibc.tanh($0) },
+            math("floor", "The largest whole number not above x.", example: "floor(-2.5)", tensor: .floor) { $0.rounded(.down) },
+            math("ceil", "The smallest whole number not below x.", example: "ceil(2.1)", tensor: .ceil) { $0.rounded(.up) },
+            math("int", "x with its fraction dropped (towards zero), as Python's int().", example: "int(-2.7)", tensor: .trunc) { $0.rounded(.towardZero) },
+            math("sign", "-1, 0 or 1 by the sign of x (NaN stays NaN).", example: "sign(-0.3)", tensor: .sign) { x in
                 x.isNaN ? x : x > 0 ? 1 : x < 0 ? -1 : 0
             },
             define("round(x, digits: 0)", "Numbers",
                    "Rounds to the nearest whole number, or to `digits` decimals; ties go to even, as in Python.",
                    example: "round(2.675, digits: 2)") { args in
-                .number(roundToDigits(try args.number(0), try args.integer(1)))
+                let digits = try args.integer(1)
+                guard case .number(let x) = args[0] else {
+                    // As torch.round(decimals:): scaled, rounded half to even, scaled back.
+                    let scale = Tensor(scalar: Glibc.pow(10, Double(digits)))
+                    let scaled = try Tensor.binary(.multiply, try args.tensor(0), scale)
+                    return tensorValue(try Tensor.binary(.divide, Tensor.unary(.round, scaled), scale))
+                }
+                return .number(roundToDigits(x, digits))
             },
-            define("isnan(x)", "Numbers", "Whether x is NaN.", example: "isnan(0 / 0)") { args in .bool(try args.number(0).isNaN) },
-            define("isinf(x)", "Numbers", "Whether x is infinite.", example: "isinf(1 / 0)") { args in .bool(try args.number(0).isInfinite) },
-            define("min(values...)", "Numbers", "The smallest of the arguments, or of one list argument.",
+            define("isnan(x)", "Numbers", "Whether x is NaN (element-wise for a tensor).", example: "isnan(0 / 0)") { args in
+                if case .number(let x) = args[0] { return .bool(x.isNaN) }
+                let t = try args.tensor(0)
+                return tensorValue(try Tensor.binary(.notEqual, t, t))
+            },
+            define("isinf(x)", "Numbers", "Whether x is infinite (element-wise for a tensor).", example: "isinf(1 / 0)") { args in
+                if case .number(let x) = args[0] { return .bool(x.isInfinite) }
+                return tensorValue(try Tensor.binary(.equal, Tensor.unary(.abs, try args.tensor(0)), Tensor(scalar: .infinity)))
+            },
+            define("min(values..., axis: nil, keepdims: false)", "Numbers",
+                   "The smallest of the arguments, or of one list argument; of a tensor's elements, or along `axis`.",
                    example: "min(3, 1, 2)") { args in try extreme(&args, wantLarger: false) },
-            define("max(values...)", "Numbers", "The largest of the arguments, or of one list argument.",
+            define("max(values..., axis: nil, keepdims: false)", "Numbers",
+                   "The largest of the arguments, or of one list argument; of a tensor's elements, or along `axis`.",
                    example: "max([0.1, 0.5, 0.2])") { args in try extreme(&args, wantLarger: true) },
             define("num(text)", "Numbers", "Parses a number from a string (\"1e-3\", \"inf\"); a number is returned unchanged.",
                    example: "num(\"1e-3\")") { args in
@@ -132,7 +161,10 @@ enum Builtins {
                 case .string(let s): return .number(Double(s.value.count))
                 case .record(let r): return .number(Double(r.fields.count))
                 case .object(let range as RangeObject): return .number(Double(range.count))
-                default: throw args.typeError(0, expected: "a list, string, record or range")
+                case .object(let tensor as TensorObject):
+                    guard let length = tensor.tensor.shape.first else { throw args.error("len() of a tensor with no dimensions") }
+                    return .number(Double(length))
+                default: throw args.typeError(0, expected: "a list, string, record, range or tensor")
                 }
             },
             define("range(start, stop: nil, step: 1)", "Collections",
@@ -151,10 +183,12 @@ enum Builtins {
             },
             define("list(items)", "Collections", "A new list of the elements of a list, range, string or record (its keys).",
                    example: "list(\"abc\")") { args in .list(try args.elements(0)) },
-            define("copy(x)", "Collections", "A shallow copy of a list or record.", example: "copy([1, 2])") { args in
+            define("copy(x)", "Collections", "A shallow copy of a list or record; a copy of a tensor that changes independently.",
+                   example: "copy([1, 2])") { args in
                 switch args[0] {
                 case .list(let l): return .list(l.items)
                 case .record(let r): return .record(RecordObject(r.fields))
+                case .object(let t as TensorObject): return .object(TensorObject(t.tensor))
                 default: return args[0]
                 }
             },
@@ -209,14 +243,20 @@ enum Builtins {
             define("filter(xs, f)", "Collections", "A new list of the elements x for which f(x) is true.",
                    example: "range(10).filter(fn(x) => x % 3 == 0)") { args in
                 let f = try args.function(1)
-                return .list(try args.elements(0).filter { try args.call(f, $0).isTruthy })
+                return .list(try args.elements(0).filter { try args.call(f, $0).truth(at: args.span) })
             },
             define("reduce(xs, f, initial)", "Collections", "Folds the list from the left: f(f(initial, x0), x1)...",
                    example: "reduce([1, 2, 3], fn(a, x) => a * x, 1)") { args in
                 let f = try args.function(1)
                 return try args.elements(0).reduce(args[2]) { try args.call(f, [$0, $1]) }
             },
-            define("sum(xs, start: 0)", "Collections", "The sum of the elements, added to start.", example: "sum(range(101))") { args in
+            define("sum(xs, start: 0, axis: nil, keepdims: false)", "Collections",
+                   "The sum of the elements, added to start; for a tensor, of all elements or along `axis`.",
+                   example: "sum(range(101))") { args in
+                if case .object(let t as TensorObject) = args[0] {
+                    let total = try t.tensor.sum(axes: try args.axes(2), keepdims: args[3].isTruthy)
+                    return tensorValue(try Tensor.binary(.add, total, try args.tensor(1)))
+                }
                 var total = args[1]
                 for item in try args.elements(0) {
                     if case .number(let a) = total, case .number(let b) = item { total = .number(a + b); continue }
@@ -225,10 +265,12 @@ enum Builtins {
                 return total
             },
             define("any(xs)", "Collections", "Whether any element is true.", example: "any([0, nil, 3])") { args in
-                .bool(try args.elements(0).contains { $0.isTruthy })
+                if case .object(let t as TensorObject) = args[0] { return .bool(t.tensor.withElements { $0.contains { $0 != 0 } }) }
+                return .bool(try args.elements(0).contains { try $0.truth(at: args.span) })
             },
             define("all(xs)", "Collections", "Whether every element is true.", example: "all([1, true, \"x\"])") { args in
-                .bool(try args.elements(0).allSatisfy { $0.isTruthy })
+                if case .object(let t as TensorObject) = args[0] { return .bool(t.tensor.withElements { $0.allSatisfy { $0 != 0 } }) }
+                return .bool(try args.elements(0).allSatisfy { try $0.truth(at: args.span) })
             },
             define("enumerate(xs)", "Collections", "A list of [index, element] pairs, for `for i, x in enumerate(xs)`.",
                    example: "enumerate([\"a\", \"b\"])") { args in
@@ -300,7 +342,7 @@ enum Builtins {
         [
             define("assert(condition, message: \"assertion failed\")", "Control",
                    "Stops with an error showing message when condition is false.", example: "assert(1 < 2, \"order\")") { args in
-                if args[0].isTruthy { return .nil }
+                if try args[0].truth(at: args.span(ofArgument: 0)) { return .nil }
                 throw args.error("assertion failed: \(args[1].displayString)")
             },
             define("error(message)", "Control", "Stops the program with an error showing message.", example: "let lr = 0.1; if lr <= 0 { error(\"lr must be positive\") }") { args in
@@ -320,6 +362,19 @@ enum Builtins {
     private static func extreme(_ args: inout Arguments, wantLarger: Bool) throws -> Value {
         let name = wantLarger ? "max" : "min"
         var items = (0..<args.count).map { args[$0] }
+        if items.count == 1, isTensor(items[0]) || !args.keyword(0).isNil {
+            let axes: [Int]? = try {
+                switch args.keyword(0) {
+                case .nil: return nil
+                case .number(let x) where x == x.rounded() && Swift.abs(x) < 1e9: return [Int(x)]
+                default: throw args.error("\(name)() needs a whole-number axis, got \(args.keyword(0).reprString)")
+                }
+            }()
+            return tensorValue(try args.tensor(0).extreme(largest: wantLarger, axes: axes, keepdims: args.keyword(1).isTruthy))
+        }
+        if items.count > 1, items.contains(where: isTensor) {
+            throw args.error("\(name)() of several values cannot take tensors; use \(wantLarger ? "maximum" : "minimum")(a, b) for the element-wise \(name)imum")
+        }
         if items.count == 1 {
             switch items[0] {
             case .list, .object(is RangeObject), .string: items = try args.elements(0)
@@ -360,7 +415,7 @@ enum Builtins {
 
 /// `==` for built-ins such as `contains`, with the same refusal of endlessly nested values.
 private func equal(_ a: Value, _ b: Value, _ args: Arguments) throws -> Bool {
-    try applyBinary(.equal, a, b, at: args.span).isTruthy
+    try applyBinary(.equal, a, b, at: args.span).truth(at: args.span)
 }
 
 /// Python's round(x, n): correctly rounded through the decimal representation, ties to even.

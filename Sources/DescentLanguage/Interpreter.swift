@@ -1,3 +1,4 @@
+import DescentTensor
 import Synchronization
 
 /// Set from a signal handler when the user presses Ctrl-C; running code polls it at loop
@@ -55,6 +56,11 @@ public final class Interpreter {
     /// for the whole call, so this never outlives it, and skipping the retain speeds up calls.
     unowned(unsafe) var currentClosure: Closure?
     public private(set) var builtinNames: [String] = []
+    /// The tape of the gradient being computed, if any.
+    public let gradients = GradientContext()
+    /// The session's random numbers: `seed(n)` resets them; the same on every platform.
+    public var random = RandomGenerator(seed: Interpreter.defaultSeed)
+    public static let defaultSeed: UInt64 = 0
 
     public init(output: Output, interrupt: InterruptFlag = InterruptFlag(), maxCallDepth: Int = 10_000) {
         self.output = output

@@ -1,3 +1,4 @@
+import DescentTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -37,6 +38,7 @@ func numericComparison(_ op: BinaryOperator, _ x: Double, _ y: Double) -> Bool? 
 /// Binary operators on every kind of value; the operator nodes try `numericBinary` first.
 func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSpan) throws -> Value {
     if case .number(let x) = a, case .number(let y) = b, let result = numericBinary(op, x, y) { return result }
+    if isTensor(a) || isTensor(b) { return try tensorBinary(op, a, b, at: span) }
     switch op {
     case .contains, .notContains:
         return .bool(try isMember(a, of: b, at: span) == (op == .contains))
@@ -209,6 +211,7 @@ struct SlicePositions: Sequence {
 }
 
 func subscriptGet(_ target: Value, _ subscripts: [SubscriptValue], at span: SourceSpan) throws -> Value {
+    if case .object(let object as TensorObject) = target { return try tensorSubscriptGet(object.tensor, subscripts, at: span) }
     if case .record(let record) = target {
         guard subscripts.count == 1, case .index(let key) = subscripts[0], case .string(let name) = key else {
             throw Diagnostic("records are indexed by a field name string, as in r[\"lr\"]", at: span)
@@ -245,6 +248,7 @@ func subscriptGet(_ target: Value, _ subscripts: [SubscriptValue], at span: Sour
 }
 
 func subscriptSet(_ target: Value, _ subscripts: [SubscriptValue], _ value: Value, at span: SourceSpan) throws {
+    if case .object(let object as TensorObject) = target { return try tensorSubscriptSet(object, subscripts, value, at: span) }
     if case .record(let record) = target {
         guard subscripts.count == 1, case .index(let key) = subscripts[0], case .string(let name) = key else {
             throw Diagnostic("records are indexed by a field name string, as in r[\"lr\"] = 0.1", at: span)

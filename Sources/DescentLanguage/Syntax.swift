@@ -1,3 +1,5 @@
+import DescentTensor
+
 /// The syntax tree. Every node evaluates itself (`eval`), the way AST interpreters such as
 /// Truffle's do; the resolver first rewrites name-based nodes (`Identifier`, `LetDeclaration`, ...)
 /// into slot-based ones (`LocalGet`, `GlobalStore`, ...), so running code never looks a name up.
@@ -12,7 +14,7 @@ class Node {
     /// Evaluates for a condition (`if`, `while`, `and`...). Comparisons override it to answer
     /// without boxing a bool into a Value.
     func evalCondition(_ ip: Interpreter) throws -> Bool {
-        try eval(ip).isTruthy
+        try eval(ip).truth(at: span)
     }
 
     /// Calls `body` on each direct child, for passes that walk the whole tree.
@@ -263,11 +265,13 @@ final class Unary: Node {
     override func eval(_ ip: Interpreter) throws -> Value {
         let value = try operand.eval(ip)
         switch op {
-        case .not: return .bool(!value.isTruthy)
+        case .not: return .bool(!(try value.truth(at: operand.span)))
         case .negate:
             if case .number(let x) = value { return .number(-x) }
+            if case .object(let object as TensorObject) = value { return tensorValue(Tensor.unary(.negate, object.tensor)) }
         case .plus:
             if case .number = value { return value }
+            if isTensor(value) { return value }
         }
         throw Diagnostic("cannot apply unary '\(op.rawValue)' to \(value.typeName)", at: span)
     }
@@ -291,7 +295,7 @@ final class Binary: Node {
         let a = try left.eval(ip)
         let b = try right.eval(ip)
         if case .number(let x) = a, case .number(let y) = b, let result = numericComparison(op, x, y) { return result }
-        return try applyBinary(op, a, b, at: span).isTruthy
+        return try applyBinary(op, a, b, at: span).truth(at: span)
     }
 }
 
@@ -320,7 +324,7 @@ final class LocalConstantBinary: Node {
            let result = constantOnLeft ? numericComparison(op, constant, v) : numericComparison(op, v, constant) {
             return result
         }
-        return try applyConstant(op, local, constant, constantOnLeft: constantOnLeft, at: span).isTruthy
+        return try applyConstant(op, local, constant, constantOnLeft: constantOnLeft, at: span).truth(at: span)
     }
 }
 
@@ -355,7 +359,7 @@ final class ConstantBinary: Node {
            let result = constantOnLeft ? numericComparison(op, constant, v) : numericComparison(op, v, constant) {
             return result
         }
-        return try applyConstant(op, value, constant, constantOnLeft: constantOnLeft, at: span).isTruthy
+        return try applyConstant(op, value, constant, constantOnLeft: constantOnLeft, at: span).truth(at: span)
     }
 }
 
@@ -370,7 +374,7 @@ final class ComparisonChain: Node {
         for (i, op) in ops.enumerated() {
             let right = try operands[i + 1].eval(ip)
             let span = operands[i].span.through(operands[i + 1].span)
-            guard try applyBinary(op, left, right, at: span).isTruthy else { return .bool(false) }
+            guard try applyBinary(op, left, right, at: span).truth(at: span) else { return .bool(false) }
             left = right
         }
         return .bool(true)
@@ -385,7 +389,7 @@ final class Logical: Node {
     override func forEachChild(_ body: (Node) -> Void) { body(left); body(right) }
     override func eval(_ ip: Interpreter) throws -> Value {
         let value = try left.eval(ip)
-        return value.isTruthy == isAnd ? try right.eval(ip) : value
+        return try value.truth(at: left.span) == isAnd ? try right.eval(ip) : value
     }
     override func evalCondition(_ ip: Interpreter) throws -> Bool {
         let first = try left.evalCondition(ip)
@@ -775,6 +779,10 @@ final class For: Node {
         case .record(let record):
             for key in Array(record.fields.keys) {
                 if try step(ip, .str(key)) { break }
+            }
+        case .object(let object as TensorObject):
+            for row in try tensorRows(object.tensor, at: iterable.span) {
+                if try step(ip, row) { break }
             }
         default:
             throw Diagnostic("cannot iterate over \(sequence.typeName)", at: iterable.span)

@@ -41,6 +41,14 @@ public enum Value {
         case .object(let o): o.isTruthy
         }
     }
+
+    /// Truthiness for `if`, `while`, `and`, `not`...: as `isTruthy`, except that objects may
+    /// refuse with a diagnostic at `span`.
+    @inline(__always)
+    func truth(at span: SourceSpan) throws -> Bool {
+        if case .object(let object) = self { return try object.truthValue(at: span) }
+        return isTruthy
+    }
 }
 
 public final class StringObject {
@@ -76,6 +84,8 @@ open class NativeObject {
     public init() {}
     open var typeName: String { "object" }
     open var isTruthy: Bool { true }
+    /// Truthiness in a condition, which may refuse (a tensor of several elements does).
+    open func truthValue(at span: SourceSpan) throws -> Bool { isTruthy }
     open func describe() -> String { "<\(typeName)>" }
     open func field(_ name: String) -> Value? { nil }
     open func isEqual(to other: NativeObject) -> Bool { self === other }

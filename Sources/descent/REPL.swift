@@ -109,7 +109,10 @@ final class REPL {
             completedCells.append(source)
             if !value.isNil {
                 interpreter.globals["_"] = value
-                interpreter.output.write(paint("Out[\(cellNumber - 1)]:", "31") + " " + value.reprString + "\n")
+                // A multi-line value (a matrix) starts on its own line so that its columns align, as IPython does.
+                let shown = value.reprString
+                let separator = shown.contains("\n") ? "\n" : " "
+                interpreter.output.write(paint("Out[\(cellNumber - 1)]:", "31") + separator + shown + "\n")
             }
             if timed { interpreter.output.write("time: \(formatDuration(elapsed))\n") }
             interpreter.output.flush()

