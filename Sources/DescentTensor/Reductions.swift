@@ -117,8 +117,17 @@ extension Tensor {
         return keepdims ? result : try result.reshaped(reducedShape(resolved, keepdims: false))
     }
 
+    /// exp(x - max) / sum(exp(x - max)), as PyTorch computes it: the largest term is exactly 1.
     public func softmax(axis: Int = -1) throws -> Tensor {
-        Tensor.unary(.exp, try logSoftmax(axis: axis))
+        let resolved = try normalizeAxis(axis, rank: rank, operation: "softmax()")
+        let axes = rank == 0 ? [] : [resolved]
+        guard count > 0 else { return self }
+        var shift = try detached.extreme(largest: true, axes: axes, keepdims: true)
+        shift.updateElements { values in
+            for i in values.indices where !values[i].isFinite { values[i] = 0 }
+        }
+        let exponentials = Tensor.unary(.exp, try Tensor.binary(.subtract, self, shift))
+        return try Tensor.binary(.divide, exponentials, exponentials.sum(axes: axes, keepdims: true))
     }
 
     public func logSoftmax(axis: Int = -1) throws -> Tensor {

@@ -124,7 +124,7 @@ func checkedCount(_ shape: [Int]) throws -> Int {
     }
     let limit = TensorMemoryLimit.maxBytes
     if overflow || count > limit / MemoryLayout<Double>.stride {
-        throw TensorError("a tensor of shape \(describe(shape)) would need \(overflow ? "more than 2^63" : formatBytes(count * 8)) bytes, over the limit of \(formatBytes(limit))")
+        throw TensorError("a tensor of shape \(describe(shape)) would need \(overflow ? "more than 2^63 bytes" : formatBytes(count * 8)), over the limit of \(formatBytes(limit))")
     }
     return count
 }
