@@ -41,10 +41,12 @@ repl-tests: deps
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-pexpect >/dev/null)
 	python3 Tests/REPL/test_repl.py $(BIN_DEBUG)
 
-## bench: the benchmarks of BENCHMARKS.md, side by side with CPython and Lua
+## bench: the benchmarks of BENCHMARKS.md, side by side with CPython, Lua and NumPy (and PyTorch if installed)
 bench: release
 	@command -v hyperfine >/dev/null && command -v lua5.4 >/dev/null || \
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq hyperfine lua5.4 >/dev/null)
+	@python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q numpy 2>/dev/null || \
+		python3 -m pip install -q --break-system-packages numpy
 	bench/run.sh $(BIN_RELEASE)
 
 ## docs: regenerate docs/BUILTINS.md from the built-in declarations

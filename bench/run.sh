@@ -25,6 +25,13 @@ done
 hyperfine -N --warmup 5 --runs 40 --export-json "$out/startup.json" \
     -n descent "$descent -e 1+1" -n python "$python -c 1+1" -n lua "$lua -e x=1+1" >/dev/null
 
+# Tensor kernels and a training step: timed inside each program (start-up excluded), Descent
+# and NumPy alternating three times; the table takes each kernel's median over the three runs.
+for round in 1 2 3; do
+    "$descent" run "$here/tensor.dsc" > "$out/tensor-descent-$round.json"
+    python3 "$here/tensor.py" > "$out/tensor-numpy-$round.json"
+done
+
 python3 - "$out" <<'PY'
 import json, os, sys
 out = sys.argv[1]
@@ -36,4 +43,24 @@ for name in ["fib", "loop", "closures", "startup"]:
     results = {r["command"]: r["median"] for r in json.load(open(os.path.join(out, name + ".json")))["results"]}
     d, p, l = results["descent"], results["python"], results["lua"]
     print(f"| {titles[name]} | {d*1000:.1f} ms | {p*1000:.1f} ms | {l*1000:.1f} ms | {d/p:.2f}x | {d/l:.2f}x |")
+
+from statistics import median
+runs = range(1, 4)
+descent = [json.load(open(os.path.join(out, f"tensor-descent-{r}.json"))) for r in runs]
+reference = [json.load(open(os.path.join(out, f"tensor-numpy-{r}.json"))) for r in runs]
+kernels = {"matmul_512": "512x512 @ 512x512", "add_1e6": "x + y, 1e6 elements", "multiply_add_1e6": "x * y + z, 1e6 elements",
+           "tanh_1e6": "tanh(x), 1e6 elements", "exp_1e6": "exp(x), 1e6 elements", "sum_1e6": "sum(x), 1e6 elements",
+           "max_1e6": "max(x), 1e6 elements", "add_32x32": "a + b, 32x32", "matmul_32x32": "a @ b, 32x32",
+           "mlp_step": "2-32-32-1 tanh MLP, batch 32: loss + gradient"}
+has_torch = all("pytorch" in r for r in reference)
+print()
+print("| kernel | Descent | NumPy | Descent / NumPy |" + (" PyTorch |" if has_torch else ""))
+print("|---|---:|---:|---:|" + ("---:|" if has_torch else ""))
+for key, title in kernels.items():
+    d = median(r[key] for r in descent)
+    n = median(r["numpy"][key] for r in reference)
+    torch = ""
+    if has_torch:
+        torch = f" {median(r['pytorch'][key] for r in reference)*1e6:.1f} us |" if key in reference[0]["pytorch"] else " |"
+    print(f"| {title} | {d*1e6:.1f} us | {n*1e6:.1f} us | {d/n:.2f}x |" + torch)
 PY

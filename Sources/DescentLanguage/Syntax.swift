@@ -286,9 +286,10 @@ final class Binary: Node {
     }
     override func forEachChild(_ body: (Node) -> Void) { body(left); body(right) }
     override func eval(_ ip: Interpreter) throws -> Value {
-        let a = try left.eval(ip)
+        var a = try left.eval(ip)
         let b = try right.eval(ip)
         if case .number(let x) = a, case .number(let y) = b, let result = numericBinary(op, x, y) { return result }
+        if let result = try arithmeticIntoTemporary(op, &a, b, at: span) { return result }
         return try applyBinary(op, a, b, at: span)
     }
     override func evalCondition(_ ip: Interpreter) throws -> Bool {
@@ -346,11 +347,12 @@ final class ConstantBinary: Node {
     }
     override func forEachChild(_ body: (Node) -> Void) { body(operand) }
     override func eval(_ ip: Interpreter) throws -> Value {
-        let value = try operand.eval(ip)
+        var value = try operand.eval(ip)
         if case .number(let v) = value,
            let result = constantOnLeft ? numericBinary(op, constant, v) : numericBinary(op, v, constant) {
             return result
         }
+        if !constantOnLeft, let result = try arithmeticIntoTemporary(op, &value, .number(constant), at: span) { return result }
         return try applyConstant(op, value, constant, constantOnLeft: constantOnLeft, at: span)
     }
     override func evalCondition(_ ip: Interpreter) throws -> Bool {

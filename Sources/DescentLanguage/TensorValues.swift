@@ -172,6 +172,38 @@ func tensorBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceS
     }
 }
 
+/// `a op b` written into `a`'s elements when `a` is a tensor that nothing else holds: the result
+/// of the operation just before, as in `x * y + z`. NumPy calls this temporary elision; it saves
+/// an allocation and keeps the working set in cache. Returns nil (and leaves `a` as it was)
+/// whenever `a` might be seen elsewhere.
+func arithmeticIntoTemporary(_ op: BinaryOperator, _ a: inout Value, _ b: Value, at span: SourceSpan) throws -> Value? {
+    guard op == .add || op == .subtract || op == .multiply || op == .divide,
+          case .object(var native) = a, native is TensorObject else { return nil }
+    a = .nil
+    guard isKnownUniquelyReferenced(&native) else {
+        a = .object(native)
+        return nil
+    }
+    let object = unsafeDowncast(native, to: TensorObject.self)
+    let operand: Tensor
+    switch b {
+    case .number(let y): operand = Tensor(scalar: y)
+    case .object(let other as TensorObject): operand = other.tensor
+    default:
+        a = .object(native)
+        return nil
+    }
+    do {
+        guard try Tensor.updateInPlace(elementwise(op), &object.tensor, operand) else {
+            a = .object(native)
+            return nil
+        }
+    } catch let error as TensorError {
+        throw error.at(span)
+    }
+    return object.tensor.rank == 0 ? tensorValue(object.tensor) : .object(object)
+}
+
 private func elementwise(_ op: BinaryOperator) -> BinaryFunction {
     switch op {
     case .add: .add

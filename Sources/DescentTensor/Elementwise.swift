@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -40,6 +41,17 @@ public enum BinaryFunction: String, Sendable {
     }
 
     var isDifferentiable: Bool { !isComparison && self != .floorDivide }
+
+    /// The C kernels' name for the four arithmetic operators.
+    var arithmetic: descent_operator? {
+        switch self {
+        case .add: DESCENT_ADD
+        case .subtract: DESCENT_SUBTRACT
+        case .multiply: DESCENT_MULTIPLY
+        case .divide: DESCENT_DIVIDE
+        default: nil
+        }
+    }
 }
 
 /// PyTorch's sigmoid, stable for large |x|.
@@ -79,7 +91,7 @@ extension Tensor {
         let px = x.storage.pointer, po = out.storage.pointer, n = x.count
         switch function {
         case .negate: mapElements(px, po, n) { -$0 }
-        case .exp: mapElements(px, po, n) { Glibc.exp($0) }
+        case .exp: descent_exp(n, px, po)
         case .log: mapElements(px, po, n) { Glibc.log($0) }
         case .log1p: mapElements(px, po, n) { Glibc.log1p($0) }
         case .log2: mapElements(px, po, n) { Glibc.log2($0) }
@@ -88,8 +100,8 @@ extension Tensor {
         case .sin: mapElements(px, po, n) { Glibc.sin($0) }
         case .cos: mapElements(px, po, n) { Glibc.cos($0) }
         case .tan: mapElements(px, po, n) { Glibc.tan($0) }
-        case .tanh: mapElements(px, po, n) { Glibc.tanh($0) }
-        case .sigmoid: mapElements(px, po, n) { sigmoid($0) }
+        case .tanh: descent_tanh(n, px, po)
+        case .sigmoid: descent_sigmoid(n, px, po)
         case .relu: mapElements(px, po, n) { $0 > 0 ? $0 : ($0.isNaN ? $0 : 0) }
         case .softplus: mapElements(px, po, n) { softplus($0) }
         case .abs: mapElements(px, po, n) { Swift.abs($0) }
@@ -109,6 +121,13 @@ extension Tensor {
         }
         var out = try Tensor(uninitializedShape: shape)
         let po = out.storage.pointer
+        if let arithmetic = function.arithmetic, a.count == out.count || b.count == out.count, a.count == 1 || b.count == 1 || a.shape == b.shape {
+            // Same shapes, or a number with a tensor: the vectorised C loops.
+            descent_arithmetic(arithmetic, out.count, a.storage.pointer, a.count == out.count ? 1 : 0,
+                               b.storage.pointer, b.count == out.count ? 1 : 0, po)
+            if let tape = activeTape(a, b) { tape.record(.binary(function), [a, b], &out) }
+            return out
+        }
         switch function {
         case .add: broadcastElements(a, b, into: po, shape: shape) { $0 + $1 }
         case .subtract: broadcastElements(a, b, into: po, shape: shape) { $0 - $1 }
@@ -129,6 +148,17 @@ extension Tensor {
         if function.isComparison { out.isMask = true }
         if function.isDifferentiable, let tape = activeTape(a, b) { tape.record(.binary(function), [a, b], &out) }
         return out
+    }
+
+    /// `a = a op b` in a's own elements, when that is invisible: `a`'s elements are not shared, it
+    /// keeps its shape, and no gradient is being recorded. Returns false (doing nothing) otherwise.
+    public static func updateInPlace(_ function: BinaryFunction, _ a: inout Tensor, _ b: Tensor) throws -> Bool {
+        guard let arithmetic = function.arithmetic, !a.isMask, activeTape(a, b) == nil,
+              b.count == 1 || b.shape == a.shape, broadcastShape(a.shape, b.shape) == a.shape,
+              isKnownUniquelyReferenced(&a.storage) else { return false }
+        a.trace = nil
+        descent_arithmetic_in_place(arithmetic, a.count, a.storage.pointer, b.storage.pointer, b.count == 1 && a.count != 1 ? 0 : 1)
+        return true
     }
 
     /// `condition ? a : b` element by element, broadcasting all three.

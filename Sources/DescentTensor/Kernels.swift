@@ -119,19 +119,6 @@ func reductionLayout(_ shape: [Int], axes: [Int]) -> (keptShape: [Int], strides:
     return (kept, shape.indices.map { axes.contains($0) ? 0 : keptStrides[$0] })
 }
 
-/// Sum of a contiguous buffer with four accumulators: vectorisable, and less rounding error than
-/// one running sum.
-func sumElements(_ x: UnsafePointer<Double>, _ count: Int) -> Double {
-    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    var i = 0
-    while i + 4 <= count {
-        s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]
-        i += 4
-    }
-    while i < count { s0 += x[i]; i += 1 }
-    return (s0 + s1) + (s2 + s3)
-}
-
 /// Folds the reduced axes of `x` with `combine`, starting from `initial`, into `out` (kept shape).
 func reduceElements(_ x: Tensor, axes: [Int], into out: UnsafeMutablePointer<Double>, outCount: Int,
                     initial: Double, _ combine: (Double, Double) -> Double) {
@@ -153,9 +140,10 @@ func reduceElements(_ x: Tensor, axes: [Int], into out: UnsafeMutablePointer<Dou
 
 // MARK: - Matrix products
 
-/// Products with fewer multiply-adds than this run in Swift; OpenBLAS's call overhead and
-/// packing only pay off above it (measured in BENCHMARKS.md).
-let blasThreshold = 48 * 48 * 48
+/// Products with fewer multiply-adds than this run in Swift. OpenBLAS is as fast or faster from
+/// 2 x 2 up on the machines measured (BENCHMARKS.md: 1.7 us against 7.5 us for 32 x 32 in Swift),
+/// so only the tiniest products, where the call costs as much as the arithmetic, stay here.
+let blasThreshold = 8 * 8 * 8
 
 /// `c = op(a) @ op(b)` for row-major matrices, `op` transposing when asked: `a` is m x k after
 /// `op`, `b` is k x n after `op`.

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,7 +37,7 @@ extension Tensor {
         let axes = try reductionAxes(axes, operation: "sum()")
         var out = Tensor(sameShapeAs: reducedShape(axes, keepdims: keepdims), count: keptCount(axes))
         if axes.count == rank {
-            out.storage.pointer.pointee = sumElements(storage.pointer, count)
+            out.storage.pointer.pointee = descent_sum(count, storage.pointer)
         } else {
             reduceElements(self, axes: axes, into: out.storage.pointer, outCount: out.count, initial: 0, +)
         }
@@ -61,7 +62,9 @@ extension Tensor {
         let outShape = reducedShape(axes, keepdims: keepdims)
         let outCount = keptCount(axes)
         var out = Tensor(sameShapeAs: outShape, count: outCount)
-        if largest {
+        if axes.count == rank {
+            out.storage.pointer.pointee = largest ? descent_max(count, storage.pointer) : descent_min(count, storage.pointer)
+        } else if largest {
             reduceElements(self, axes: axes, into: out.storage.pointer, outCount: outCount, initial: -.infinity, nanMaximum)
         } else {
             reduceElements(self, axes: axes, into: out.storage.pointer, outCount: outCount, initial: .infinity, nanMinimum)

@@ -1,4 +1,9 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An n-dimensional array of Doubles in row-major order. A value type: copies share their
 /// elements until one of them is written to (copy-on-write), as Swift arrays do; a language that
@@ -90,10 +95,12 @@ final class Storage {
 
     init(count: Int) {
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
+        let bytes = max(count, 1) * MemoryLayout<Double>.stride
+        guard let memory = malloc(bytes) else { fatalError("out of memory allocating \(bytes) bytes") }
+        pointer = memory.bindMemory(to: Double.self, capacity: max(count, 1))
     }
 
-    deinit { pointer.deallocate() }
+    deinit { free(pointer) }
 }
 
 /// A misuse of a tensor operation: mismatched shapes, an axis out of range, a tensor too large.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DescentLanguage
+import DescentTensor
 
 let descentVersion = "0.1.0"
 
@@ -29,7 +30,10 @@ struct DescentCommand: ParsableCommand {
     @Flag(name: .customLong("builtins-markdown"), help: .hidden)
     var builtinsMarkdown = false
 
+    @OptionGroup var limits: Limits
+
     func execute() -> Int32 {
+        Limits.apply(maxTensorMemory: limits.maxTensorMemory)
         if builtinsMarkdown {
             Terminal.write(1, Interpreter.builtinsMarkdown())
             return 0
@@ -54,10 +58,16 @@ struct RunCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The script to run.", valueName: "FILE"))
     var file: String
 
+    // Declared here rather than through an option group: the root command has the same option,
+    // and ArgumentParser's passthrough capture of ARGS does not see a shared group.
+    @Option(name: .customLong("max-tensor-memory"), help: Limits.maxTensorMemoryHelp, transform: parseByteSize)
+    var maxTensorMemory: Int?
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script.", valueName: "ARGS"))
     var arguments: [String] = []
 
     func execute() -> Int32 {
+        Limits.apply(maxTensorMemory: maxTensorMemory)
         let text: String
         do { text = try Files.read(file) } catch {
             Terminal.write(2, "error: \(error.message)\n")
@@ -65,6 +75,35 @@ struct RunCommand: ParsableCommand {
         }
         return runCode(text, name: file, arguments: arguments, showValue: false)
     }
+}
+
+/// Limits that protect the machine from a runaway script.
+struct Limits: ParsableArguments {
+    static let maxTensorMemoryHelp = ArgumentHelp(
+        "Refuse to create a tensor larger than SIZE: bytes, or with a K, M or G suffix (default 2G).", valueName: "SIZE")
+
+    @Option(name: .customLong("max-tensor-memory"), help: maxTensorMemoryHelp, transform: parseByteSize)
+    var maxTensorMemory: Int?
+
+    static func apply(maxTensorMemory: Int?) {
+        if let maxTensorMemory { TensorMemoryLimit.maxBytes = maxTensorMemory }
+    }
+}
+
+/// `512M`, `2G`, `100000`: a size in bytes.
+func parseByteSize(_ text: String) throws -> Int {
+    let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+    var digits = text.uppercased()
+    if digits.hasSuffix("B") { digits.removeLast() }
+    var scale = 1
+    if let unit = digits.last, let factor = units[unit] {
+        scale = factor
+        digits.removeLast()
+    }
+    guard let value = Double(digits), value > 0, value * Double(scale) < 9e18 else {
+        throw ValidationError("'\(text)' is not a size; write bytes or a number with K, M or G, as in 512M or 4G")
+    }
+    return Int(value * Double(scale))
 }
 
 private func runCode(_ code: String, name: String, arguments: [String], showValue: Bool) -> Int32 {

@@ -85,6 +85,18 @@ enum Descent {
         #expect(result.stdout == "2 [\"--lr\", \"0.1\"]\n")
     }
 
+    @Test func tensorMemoryLimitIsConfigurable() throws {
+        let refused = try Descent.run(["--max-tensor-memory", "1K", "-e", "zeros(200)"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("error: a tensor of shape [200] would need 1.6 KiB, over the limit of 1 KiB"))
+        let path = try Descent.script("print(numel(zeros([1000, 1000])))\n")
+        #expect(try Descent.run(["run", "--max-tensor-memory", "4M", path]).status == 1)
+        #expect(try Descent.run(["run", "--max-tensor-memory", "16M", path]).stdout == "1000000\n")
+        let invalid = try Descent.run(["--max-tensor-memory", "lots", "-e", "1"])
+        #expect(invalid.status == 2)
+        #expect(invalid.stderr.contains("'lots' is not a size"))
+    }
+
     @Test func missingScriptIsAUsageError() throws {
         let result = try Descent.run(["run", "/nonexistent/lesson.dsc"])
         #expect(result.status == 2)

@@ -1,0 +1,178 @@
+#include "kernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__clang__)
+#define MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MULTIVERSION
+#endif
+
+// Each case is its own loop so that every loop vectorises; the stride-0 cases hoist the number.
+#define ARITHMETIC_LOOPS(OPERATOR)                                                                   \
+    if (a_stride == 1 && b_stride == 1) {                                                            \
+        for (size_t i = 0; i < count; i++) out[i] = a[i] OPERATOR b[i];                              \
+    } else if (a_stride == 1) {                                                                      \
+        double y = b[0];                                                                             \
+        for (size_t i = 0; i < count; i++) out[i] = a[i] OPERATOR y;                                 \
+    } else {                                                                                         \
+        double x = a[0];                                                                             \
+        for (size_t i = 0; i < count; i++) out[i] = x OPERATOR b[i];                                 \
+    }
+
+MULTIVERSION
+void descent_arithmetic(enum descent_operator op, size_t count, const double *a, size_t a_stride,
+                        const double *b, size_t b_stride, double *out) {
+    switch (op) {
+    case DESCENT_ADD: ARITHMETIC_LOOPS(+) break;
+    case DESCENT_SUBTRACT: ARITHMETIC_LOOPS(-) break;
+    case DESCENT_MULTIPLY: ARITHMETIC_LOOPS(*) break;
+    case DESCENT_DIVIDE: ARITHMETIC_LOOPS(/) break;
+    }
+}
+
+// Separate from descent_arithmetic: with the output aliasing an input, the compiler's overlap
+// check would send that loop down its scalar path.
+#define IN_PLACE_LOOPS(OPERATOR)                                                                     \
+    if (b_stride == 1) {                                                                             \
+        for (size_t i = 0; i < count; i++) a[i] = a[i] OPERATOR b[i];                                \
+    } else {                                                                                         \
+        double y = b[0];                                                                             \
+        for (size_t i = 0; i < count; i++) a[i] = a[i] OPERATOR y;                                   \
+    }
+
+MULTIVERSION
+void descent_arithmetic_in_place(enum descent_operator op, size_t count, double *restrict a, const double *restrict b,
+                                 size_t b_stride) {
+    switch (op) {
+    case DESCENT_ADD: IN_PLACE_LOOPS(+) break;
+    case DESCENT_SUBTRACT: IN_PLACE_LOOPS(-) break;
+    case DESCENT_MULTIPLY: IN_PLACE_LOOPS(*) break;
+    case DESCENT_DIVIDE: IN_PLACE_LOOPS(/) break;
+    }
+}
+
+// exp by Cephes's method: x = k ln2 + r with |r| <= ln2 / 2, exp(r) from a Padé approximant,
+// then scaled by 2^k through the exponent bits. Accurate to about 1 ulp; branch-free so that
+// loops vectorise. Valid for x in [-708, 709]; callers patch other inputs (and NaN) with libm.
+static const double exp_low = -708.0, exp_high = 709.0;
+
+static inline double exp_in_range(double x) {
+    const double log2e = 1.4426950408889634073599;
+    const double ln2_high = 6.93145751953125e-1, ln2_low = 1.42860682030941723212e-6;
+    double k = floor(x * log2e + 0.5);
+    double r = x - k * ln2_high - k * ln2_low;
+    double rr = r * r;
+    double p = r * ((1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr + 9.99999999999999999910e-1);
+    double q = ((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr + 2.27265548208155028766e-1) * rr
+               + 2.00000000000000000009e0;
+    double e = 1.0 + 2.0 * p / (q - p);
+    // 2^k: k + 1023 lands in the low mantissa bits of k + 1023 + 1.5 * 2^52.
+    double biased = k + 1023.0 + 6755399441055744.0;
+    uint64_t bits;
+    memcpy(&bits, &biased, sizeof bits);
+    bits <<= 52;
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return e * scale;
+}
+
+static inline int outside(double x) { return !(x >= exp_low && x <= exp_high); }
+
+MULTIVERSION
+void descent_exp(size_t count, const double *x, double *out) {
+    int patch = 0;
+    for (size_t i = 0; i < count; i++) {
+        double v = x[i];
+        patch |= outside(v);
+        double clamped = v < exp_low ? exp_low : (v > exp_high ? exp_high : v);
+        out[i] = exp_in_range(clamped);
+    }
+    if (patch) {
+        for (size_t i = 0; i < count; i++) {
+            if (outside(x[i])) out[i] = exp(x[i]);
+        }
+    }
+}
+
+// tanh as in Cephes: a rational function of x^2 for |x| < 0.625, else 1 - 2 / (e^2|x| + 1)
+// (which is exactly 1 in doubles beyond |x| = 19.1, so the exponent is capped at 40).
+MULTIVERSION
+void descent_tanh(size_t count, const double *x, double *out) {
+    for (size_t i = 0; i < count; i++) {
+        double v = x[i];
+        double a = fabs(v);
+        double twice = 2.0 * a < 40.0 ? 2.0 * a : 40.0;
+        double large = 1.0 - 2.0 / (exp_in_range(twice) + 1.0);
+        large = v < 0 ? -large : large;
+        double s = v * v;
+        double numerator = (-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3;
+        double denominator = ((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3;
+        double small = v + v * s * (numerator / denominator);
+        out[i] = a > 0.625 ? large : small;
+    }
+}
+
+// PyTorch's stable sigmoid: 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below, with e^-|x|
+// (tiny or exactly representable) patched by libm where it leaves the fast range.
+MULTIVERSION
+void descent_sigmoid(size_t count, const double *x, double *out) {
+    int patch = 0;
+    for (size_t i = 0; i < count; i++) {
+        double v = x[i];
+        double negative = -fabs(v);
+        patch |= !(negative >= exp_low);
+        double e = exp_in_range(negative < exp_low ? exp_low : negative);
+        out[i] = v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+    }
+    if (patch) {
+        for (size_t i = 0; i < count; i++) {
+            double v = x[i];
+            if (!(-fabs(v) >= exp_low)) {
+                double e = exp(-fabs(v));
+                out[i] = v != v ? v : (v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e));
+            }
+        }
+    }
+}
+
+// Eight running sums: vectorisable, and with less rounding error than one.
+MULTIVERSION
+double descent_sum(size_t count, const double *x) {
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        for (int j = 0; j < 8; j++) s[j] += x[i + j];
+    }
+    double total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; i < count; i++) total += x[i];
+    return total;
+}
+
+// Eight running extremes, so that the loop vectorises without reordering NaN semantics: any
+// NaN makes the result NaN.
+#define EXTREME(NAME, START, BETTER)                                                                 \
+    MULTIVERSION                                                                                     \
+    double NAME(size_t count, const double *x) {                                                     \
+        double best[8] = {START, START, START, START, START, START, START, START};                   \
+        int nan = 0;                                                                                 \
+        size_t i = 0;                                                                                \
+        for (; i + 8 <= count; i += 8) {                                                             \
+            for (int j = 0; j < 8; j++) {                                                            \
+                double v = x[i + j];                                                                 \
+                nan |= v != v;                                                                       \
+                best[j] = v BETTER best[j] ? v : best[j];                                            \
+            }                                                                                        \
+        }                                                                                            \
+        double result = START;                                                                       \
+        for (int j = 0; j < 8; j++) result = best[j] BETTER result ? best[j] : result;               \
+        for (; i < count; i++) {                                                                     \
+            nan |= x[i] != x[i];                                                                     \
+            result = x[i] BETTER result ? x[i] : result;                                             \
+        }                                                                                            \
+        return nan ? NAN : result;                                                                   \
+    }
+
+EXTREME(descent_max, -INFINITY, >)
+EXTREME(descent_min, INFINITY, <)
