@@ -12,14 +12,26 @@ let interruptFlag = InterruptFlag()
 /// (a long built-in that does not poll) ends the process, so Ctrl-C always works.
 let pendingInterrupts = InterruptFlag()
 
-/// Installs the SIGINT handler. Without `restart`, a blocked `el_gets` returns EINTR (the REPL
-/// clears the line); with it, plain reads resume (Swift's readLine spins otherwise).
+/// The thread that evaluates (and reads the REPL's lines). Written once, before the handler is
+/// installed, and only read afterwards.
+nonisolated(unsafe) private var evaluatorThread = pthread_self()
+
+/// Installs the SIGINT handler; call it on the evaluator's thread. Without `restart`, a blocked
+/// `el_gets` returns EINTR (the REPL clears the line); with it, plain reads resume (Swift's
+/// readLine spins otherwise).
 func installInterruptHandler(restart: Bool) {
     _ = interruptFlag.isRaised  // lazy globals are not signal-safe: initialise before the handler can run
     _ = pendingInterrupts.isRaised
+    evaluatorThread = pthread_self()
     var action = sigaction()
     #if canImport(Glibc)
     action.__sigaction_handler.sa_handler = { _ in
+        // OpenBLAS starts its worker threads before main() can block SIGINT in them; a signal
+        // delivered there is passed on to the evaluator, whose read must see EINTR.
+        if pthread_equal(pthread_self(), evaluatorThread) == 0 {
+            pthread_kill(evaluatorThread, SIGINT)
+            return
+        }
         if interruptFlag.isRaised && pendingInterrupts.isRaised { _exit(130) }
         if interruptFlag.isRaised { pendingInterrupts.raise() }
         interruptFlag.raise()

@@ -203,6 +203,17 @@ def test_errors_are_located_diagnostics_and_session_survives():
         assert "Out[2]: [1]" in run_cell(s.child, "xs")
 
 
+def test_tensors_show_aligned_on_their_own_line_and_complete():
+    with Session() as s:
+        out = run_cell(s.child, "tensor([[1, 2], [3, 40]])")
+        assert "Out[1]:\ntensor([[ 1,  2],\n        [ 3, 40]])" in out.replace("\r", ""), repr(out)
+        assert "Out[2]: tensor([2, 4])" in press(s.child, "grad(fn(v) => sum(v * v))(tensor([1, 2", "", "]))")
+        assert "Out[3]: [2, 3]" in press(s.child, "shape(resh", TAB, "(arange(6), [2, 3]))")
+        out = run_cell(s.child, "ones([2]) + ones([3])")
+        assert "error: cannot broadcast shapes [2] and [3] in '+'" in out, out
+        assert "Out[5]: 2" in run_cell(s.child, "len(ones([2, 5]))")
+
+
 def test_commands_help_vars_time_reset():
     with Session() as s:
         assert ":vars" in run_cell(s.child, ":help")
