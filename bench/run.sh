@@ -32,6 +32,9 @@ for round in 1 2 3; do
     python3 "$here/tensor.py" > "$out/tensor-numpy-$round.json"
 done
 
+echo "overhead: $("$descent" run "$here/overhead.dsc" | tr '\n' ' ')"
+echo
+
 python3 - "$out" <<'PY'
 import json, os, sys
 out = sys.argv[1]

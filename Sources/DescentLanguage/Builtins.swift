@@ -61,7 +61,7 @@ enum Builtins {
                 .str(args[0].reprString)
             },
             define("type(value)", "Output",
-                   "The kind of a value: \"number\", \"string\", \"bool\", \"nil\", \"list\", \"record\", \"function\", \"range\".",
+                   "The kind of a value: \"number\", \"string\", \"bool\", \"nil\", \"list\", \"record\", \"function\", \"range\", \"tensor\".",
                    example: "type([1, 2])") { args in .str(args[0].typeName) },
             define("json(value, indent: nil)", "Output",
                    "The value as JSON text; numbers in shortest round-trip form, records as objects in field order.",
