@@ -26,8 +26,10 @@ extension Builtins {
                 return .function(BuiltinFunction("jacobian(args...)", shownAs: "jacobian(\(functionName(f)))(x, args...)",
                                                  category: category, "", example: "") { inner in
                     let (point, rest) = try firstArgument(inner, "jacobian")
-                    let result = try ip.gradients.valueAndJacobians(at: [point]) { leaves in
-                        try tensorResult(of: f, [.object(TensorObject(leaves[0]))] + rest, inner, "jacobian")
+                    let result = try prefixingErrors("jacobian", f, inner) {
+                        try ip.gradients.valueAndJacobians(at: [point]) { leaves in
+                            try tensorResult(of: f, [.object(TensorObject(leaves[0]))] + rest, inner, "jacobian")
+                        }
                     }
                     return tensorValue(result.jacobians[0])
                 })
@@ -40,10 +42,12 @@ extension Builtins {
                 return .function(BuiltinFunction("hessian(args...)", shownAs: "hessian(\(functionName(f)))(x, args...)",
                                                  category: category, "", example: "") { inner in
                     let (point, rest) = try firstArgument(inner, "hessian")
-                    let result = try ip.gradients.valueAndJacobians(at: [point]) { outer in
-                        try ip.gradients.valueAndGradients(at: outer) { leaves in
-                            try tensorResult(of: f, [.object(TensorObject(leaves[0]))] + rest, inner, "hessian")
-                        }.gradients[0]
+                    let result = try prefixingErrors("hessian", f, inner) {
+                        try ip.gradients.valueAndJacobians(at: [point]) { outer in
+                            try ip.gradients.valueAndGradients(at: outer) { leaves in
+                                try tensorResult(of: f, [.object(TensorObject(leaves[0]))] + rest, inner, "hessian")
+                            }.gradients[0]
+                        }
                     }
                     return tensorValue(result.jacobians[0])
                 })
@@ -113,6 +117,15 @@ private func tensorResult(of f: Value, _ arguments: [Value], _ args: Arguments, 
     }
 }
 
+/// Runs `body`, naming the derivative in a tensor error it throws: `grad(loss): ...`.
+private func prefixingErrors<Result>(_ name: String, _ f: Value, _ args: Arguments, _ body: () throws -> Result) throws -> Result {
+    do {
+        return try body()
+    } catch let error as TensorError {
+        throw args.error("\(name)(\(functionName(f))): \(error.message)")
+    }
+}
+
 private func firstArgument(_ args: Arguments, _ name: String) throws -> (Tensor, [Value]) {
     guard args.count >= 1 else { throw args.error("\(name)() of a function needs the point to differentiate at") }
     return (try args.tensor(0), (1..<args.count).map { args[$0] })
@@ -155,9 +168,8 @@ private func derivative(_ args: Arguments, name: String, returnsValue: Bool) thr
             structures.append(try flatten(arguments[position], into: &leaves, at: "argument \(position)", inner))
             leafCounts.append(leaves.count - before)
         }
-        let result: (value: Tensor, gradients: [Tensor])
-        do {
-            result = try ip.gradients.valueAndGradients(at: leaves) { traced in
+        let result = try prefixingErrors(name, f, inner) {
+            try ip.gradients.valueAndGradients(at: leaves) { traced in
                 var callArguments = arguments
                 var position = 0
                 for (structure, argument) in zip(structures, selected) {
@@ -165,8 +177,6 @@ private func derivative(_ args: Arguments, name: String, returnsValue: Bool) thr
                 }
                 return try tensorResult(of: f, callArguments, inner, name)
             }
-        } catch let error as TensorError {
-            throw inner.error("\(name)(\(functionName(f))): \(error.message)")
         }
         var position = 0
         let gradients = structures.map { rebuild($0, result.gradients, &position) }
@@ -181,10 +191,12 @@ private func gradientCheck(_ args: Arguments) throws -> Value {
     guard eps > 0, eps.isFinite else { throw args.error("gradcheck() needs a positive step eps, got \(formatNumber(eps))", argument: 2) }
     var leaves: [Tensor] = []
     let structure = try flatten(args[1], into: &leaves, at: "x", args)
-    let analytic = try args.ip.gradients.valueAndGradients(at: leaves) { traced in
-        var position = 0
-        return try tensorResult(of: f, [rebuild(structure, traced, &position)], args, "gradcheck")
-    }.gradients
+    let analytic = try prefixingErrors("gradcheck", f, args) {
+        try args.ip.gradients.valueAndGradients(at: leaves) { traced in
+            var position = 0
+            return try tensorResult(of: f, [rebuild(structure, traced, &position)], args, "gradcheck")
+        }.gradients
+    }
     func evaluate(_ point: [Tensor]) throws -> Double {
         var position = 0
         let value = try tensorResult(of: f, [rebuild(structure, point, &position)], args, "gradcheck")

@@ -597,6 +597,8 @@ struct JSONWriter {
             out += newline(level) + "}"
         case .object(let range as RangeObject):
             try append(.list((0..<range.count).map { .number(range[$0]) }), to: &out, level: level, visiting: &visiting)
+        case .object(let tensor as TensorObject):
+            try append(nestedList(tensor.tensor), to: &out, level: level, visiting: &visiting)
         case .function, .object:
             throw args.error("json() cannot write a \(value.typeName)")
         }

@@ -87,11 +87,11 @@ extension Tensor {
     /// start, start + step, ... up to but excluding stop, as numpy.arange.
     public static func arange(start: Double, stop: Double, step: Double) throws -> Tensor {
         guard step != 0, step.isFinite, start.isFinite, stop.isFinite else {
-            throw TensorError("arange() needs finite bounds and a nonzero step, got \(start), \(stop), \(step)")
+            throw TensorError("arange() needs finite bounds and a nonzero step, got \(describe(start)), \(describe(stop)), \(describe(step))")
         }
         let steps = ((stop - start) / step).rounded(.up)
         let count = steps > 0 ? steps : 0
-        guard count < Double(Int.max / 16) else { throw TensorError("arange() would make \(count) elements") }
+        guard count < Double(Int.max / 16) else { throw TensorError("arange() would make \(describe(count)) elements") }
         let out = try Tensor(uninitializedShape: [Int(count)])
         for i in 0..<out.count { out.storage.pointer[i] = start + Double(i) * step }
         return out

@@ -149,7 +149,7 @@ extension Tensor {
                 for i in 0..<offsets.count {
                     let value = spread.storage.pointer[i]
                     guard value == value.rounded(), Swift.abs(value) < 1e15 else {
-                        throw TensorError("index tensors must hold whole numbers, got \(value)")
+                        throw TensorError("index tensors must hold whole numbers, got \(describe(value))")
                     }
                     offsets[i] += try position(Int(value), axis: axis) * strides[axis]
                 }

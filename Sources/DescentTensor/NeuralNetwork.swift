@@ -27,7 +27,7 @@ public enum NeuralNetwork {
         for row in 0..<rows {
             let label = labels[flat: row]
             guard label == label.rounded(), label >= 0, label < Double(classes) else {
-                throw TensorError("cross_entropy() labels must be whole numbers from 0 to \(classes - 1), got \(label)")
+                throw TensorError("cross_entropy() labels must be whole numbers from 0 to \(classes - 1), got \(describe(label))")
             }
             positions.append(row * classes + Int(label))
         }

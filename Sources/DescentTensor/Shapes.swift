@@ -80,7 +80,7 @@ extension Tensor {
     public func unsqueezed(axis: Int) throws -> Tensor {
         let resolved = axis < 0 ? axis + rank + 1 : axis
         guard resolved >= 0, resolved <= rank else {
-            throw TensorError("axis \(axis) is out of range for unsqueeze() of a tensor with \(rank) dimensions")
+            throw TensorError("axis \(axis) is out of range for unsqueeze() of a tensor with \(rank) dimension\(rank == 1 ? "" : "s")")
         }
         var target = shape
         target.insert(1, at: resolved)

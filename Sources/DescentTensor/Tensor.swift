@@ -143,6 +143,11 @@ func formatBytes(_ bytes: Int) -> String {
     return unit == 0 ? "\(bytes) B" : (value == value.rounded() ? "\(Int(value)) \(units[unit])" : "\((value * 10).rounded() / 10) \(units[unit])")
 }
 
+/// A number as learners see it in messages: `5`, not `5.0`.
+func describe(_ x: Double) -> String {
+    x == x.rounded() && Swift.abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
+}
+
 /// A shape as learners see it in messages: `[3, 2]`.
 public func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 

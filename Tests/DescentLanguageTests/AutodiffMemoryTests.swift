@@ -29,10 +29,15 @@ import Testing
             }
             train(2000)
             """, name: "train.dsc")
-        guard let before = residentBytes() else { return }  // not Linux: nothing to measure
-        _ = try interpreter.run("train(20000)", name: "train.dsc")
-        let after = try #require(residentBytes())
-        // A kept tape would hold ~30 small tensors per step: over 100 MB for 20,000 steps.
-        #expect(after - before < 8 << 20, "resident memory grew by \(after - before) bytes over 20,000 steps")
+        // Other suites run in parallel in this process and move its resident size too, so growth is
+        // measured over three windows and the quietest one counts: a leak shows in every window.
+        var growths: [Int] = []
+        for _ in 0..<3 {
+            guard let before = residentBytes() else { return }  // not Linux: nothing to measure
+            _ = try interpreter.run("train(7000)", name: "train.dsc")
+            growths.append(try #require(residentBytes()) - before)
+        }
+        // A kept tape would hold ~30 small tensors per step: over 50 MB per window.
+        #expect(growths.min()! < 4 << 20, "resident memory grew by \(growths) bytes over three windows of 7,000 steps")
     }
 }
