@@ -16,5 +16,3 @@ void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const 
              double *work, const int *lwork, int *iwork, const int *liwork, int *info,
              size_t jobzLength, size_t uploLength);
 
-// OpenBLAS starts one thread per core; small products are faster on one.
-void openblas_set_num_threads(int count);

@@ -21,36 +21,18 @@ extension Builtins {
             define("jacobian(f)", category,
                    "A function computing the Jacobian of f at x: shape f(x).shape + x.shape.",
                    example: "jacobian(fn(v) => v * v)(tensor([1, 2]))") { args in
-                let f = try args.function(0)
-                let ip = args.ip
-                return .function(BuiltinFunction("jacobian(args...)", shownAs: "jacobian(\(functionName(f)))(x, args...)",
-                                                 category: category, "", example: "") { inner in
-                    let (point, rest) = try firstArgument(inner, "jacobian")
-                    let result = try prefixingErrors("jacobian", f, inner) {
-                        try ip.gradients.valueAndJacobians(at: [point]) { leaves in
-                            try tensorResult(of: f, [.object(TensorObject(leaves[0]))] + rest, inner, "jacobian")
-                        }
-                    }
-                    return tensorValue(result.jacobians[0])
-                })
+                try jacobianFunction(args, name: "jacobian") { ip, point, evaluate in
+                    try ip.gradients.valueAndJacobians(at: [point]) { try evaluate($0[0]) }.jacobians[0]
+                }
             },
             define("hessian(f)", category,
                    "A function computing the exact Hessian of number-valued f at x (the Jacobian of its gradient): shape x.shape + x.shape.",
                    example: "hessian(fn(v) => v[0] ** 2 * v[1])(tensor([1, 2]))") { args in
-                let f = try args.function(0)
-                let ip = args.ip
-                return .function(BuiltinFunction("hessian(args...)", shownAs: "hessian(\(functionName(f)))(x, args...)",
-                                                 category: category, "", example: "") { inner in
-                    let (point, rest) = try firstArgument(inner, "hessian")
-                    let result = try prefixingErrors("hessian", f, inner) {
-                        try ip.gradients.valueAndJacobians(at: [point]) { outer in
-                            try ip.gradients.valueAndGradients(at: outer) { leaves in
-                                try tensorResult(of: f, [.object(TensorObject(leaves[0]))] + rest, inner, "hessian")
-                            }.gradients[0]
-                        }
-                    }
-                    return tensorValue(result.jacobians[0])
-                })
+                try jacobianFunction(args, name: "hessian") { ip, point, evaluate in
+                    try ip.gradients.valueAndJacobians(at: [point]) { outer in
+                        try ip.gradients.valueAndGradients(at: outer) { try evaluate($0[0]) }.gradients[0]
+                    }.jacobians[0]
+                }
             },
             define("gradcheck(f, x, eps: 1e-6)", category,
                    "The worst relative error between grad(f)(x) and central finite differences with step eps (errors of gradients below 1e-6 in size are measured against 1e-6).",
@@ -115,6 +97,22 @@ private func tensorResult(of f: Value, _ arguments: [Value], _ args: Arguments, 
     default:
         throw args.error("\(name)(\(functionName(f))) needs \(functionName(f)) to return a number or a tensor, but it returned \(result.typeName == "nil" ? "nil" : "a " + result.typeName)")
     }
+}
+
+/// jacobian(f) and hessian(f): a function of a point x (and f's other arguments) that hands
+/// `compute` the point and a way to evaluate f at a traced stand-in for it.
+private func jacobianFunction(_ args: Arguments, name: String,
+                              _ compute: @escaping (Interpreter, Tensor, (Tensor) throws -> Tensor) throws -> Tensor) throws -> Value {
+    let f = try args.function(0)
+    let ip = args.ip
+    return .function(BuiltinFunction("\(name)(args...)", shownAs: "\(name)(\(functionName(f)))(x, args...)",
+                                     category: "Autodiff", "", example: "") { inner in
+        let (point, rest) = try firstArgument(inner, name)
+        let result = try prefixingErrors(name, f, inner) {
+            try compute(ip, point) { stand in try tensorResult(of: f, [.object(TensorObject(stand))] + rest, inner, name) }
+        }
+        return tensorValue(result)
+    })
 }
 
 /// Runs `body`, naming the derivative in a tensor error it throws: `grad(loss): ...`.
