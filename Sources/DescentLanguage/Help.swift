@@ -63,21 +63,22 @@ extension Interpreter {
         var lines = ["Built-in functions (help(name) or :help name for details):"]
         var categories: [String] = []
         for f in builtinFunctions where !categories.contains(f.category) { categories.append(f.category) }
+        let labelWidth = (categories + ["Constants"]).map(\.count).max()! + 2
         for category in categories {
-            lines += wrapped(category + ":", builtinFunctions.filter { $0.category == category }.map(\.name))
+            lines += wrapped(category + ":", builtinFunctions.filter { $0.category == category }.map(\.name), labelWidth: labelWidth)
         }
-        lines += wrapped("Constants:", Builtins.constants.map(\.name))
+        lines += wrapped("Constants:", Builtins.constants.map(\.name), labelWidth: labelWidth)
         return lines.joined(separator: "\n")
     }
 
     /// `  Label:      name name name`, continued under the first name past 78 columns.
-    private func wrapped(_ label: String, _ names: [String]) -> [String] {
+    private func wrapped(_ label: String, _ names: [String], labelWidth: Int) -> [String] {
         var lines: [String] = []
-        var line = "  " + pad(label, 13)
+        var line = "  " + pad(label, labelWidth)
         for name in names {
-            if line.count + name.count > 78 && line.count > 15 {
+            if line.count + name.count > 78 && line.count > labelWidth + 2 {
                 lines.append(String(line.dropLast()))
-                line = String(repeating: " ", count: 15)
+                line = String(repeating: " ", count: labelWidth + 2)
             }
             line += name + " "
         }
