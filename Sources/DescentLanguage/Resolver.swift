@@ -261,7 +261,7 @@ struct Resolver {
         switch assignment.target {
         case let identifier as Identifier:
             if let op = assignment.compoundOperator {
-                value = Binary(op: op, left: variableGet(identifier.name, span: identifier.span), right: value, span: span)
+                value = CompoundBinary(op: op, left: variableGet(identifier.name, span: identifier.span), right: value, span: span)
             }
             switch lookup(identifier.name) {
             case .local(let variable):

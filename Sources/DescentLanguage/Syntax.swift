@@ -300,6 +300,23 @@ final class Binary: Node {
     }
 }
 
+/// `x += v` on a variable: the current value and `v` combined by `applyCompound`.
+final class CompoundBinary: Node {
+    let op: BinaryOperator
+    let left: Node
+    let right: Node
+    init(op: BinaryOperator, left: Node, right: Node, span: SourceSpan) {
+        self.op = op; self.left = left; self.right = right; super.init(span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(left); body(right) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        let a = try left.eval(ip)
+        let b = try right.eval(ip)
+        if case .number(let x) = a, case .number(let y) = b, let result = numericBinary(op, x, y) { return result }
+        return try applyCompound(op, a, b, at: span)
+    }
+}
+
 /// `x - 1`, `n < 2`: a binary operator on a local variable and a number constant, the commonest
 /// shape in loops and recursions, evaluated without dispatching to either operand.
 final class LocalConstantBinary: Node {
@@ -430,7 +447,7 @@ final class FieldSet: Node {
         var newValue = try value.eval(ip)
         if ip.control != .none { return newValue }
         if let op = compoundOperator {
-            newValue = try applyBinary(op, try ip.field(name, of: target, at: span), newValue, at: span)
+            newValue = try applyCompound(op, try ip.field(name, of: target, at: span), newValue, at: span)
         }
         record.fields[name] = newValue
         return .nil
@@ -486,7 +503,7 @@ final class SubscriptSet: Node {
         var newValue = try value.eval(ip)
         if ip.control != .none { return newValue }
         if let op = compoundOperator {
-            newValue = try applyBinary(op, try subscriptGet(target, subscripts, at: span), newValue, at: span)
+            newValue = try applyCompound(op, try subscriptGet(target, subscripts, at: span), newValue, at: span)
         }
         try subscriptSet(target, subscripts, newValue, at: span)
         return .nil

@@ -204,6 +204,28 @@ func arithmeticIntoTemporary(_ op: BinaryOperator, _ a: inout Value, _ b: Value,
     return object.tensor.rank == 0 ? tensorValue(object.tensor) : .object(object)
 }
 
+/// `x op= v`: as `x = x op v`, except that a tensor is updated in place, as NumPy and PyTorch do,
+/// so that every variable, list or record holding it sees the change (`w -= lr * g` on a
+/// parameter inside a record). The result must keep the tensor's shape.
+func applyCompound(_ op: BinaryOperator, _ current: Value, _ operand: Value, at span: SourceSpan) throws -> Value {
+    guard case .object(let object as TensorObject) = current, op != .matrixMultiply else {
+        return try applyBinary(op, current, operand, at: span)
+    }
+    let result = try tensorBinary(op, current, operand, at: span)
+    let updated: Tensor
+    switch result {
+    case .object(let other as TensorObject): updated = other.tensor
+    case .number(let x): updated = Tensor(scalar: x)
+    case .bool(let b): updated = Tensor(scalar: b ? 1 : 0)
+    default: return result
+    }
+    guard updated.shape == object.tensor.shape else {
+        throw Diagnostic("cannot update a tensor of shape \(describe(object.tensor.shape)) in place with '\(op.rawValue)=': the result has shape \(describe(updated.shape))", at: span)
+    }
+    object.tensor = updated
+    return current
+}
+
 private func elementwise(_ op: BinaryOperator) -> BinaryFunction {
     switch op {
     case .add: .add
@@ -246,7 +268,15 @@ func tensorIndices(_ subscripts: [SubscriptValue], at span: SourceSpan) throws -
         case .index(let value):
             switch value {
             case .list, .object(is TensorObject), .bool:
-                do { return .positions(try makeTensor(value)) } catch let error as TensorError { throw error.at(span) }
+                do {
+                    var positions = try makeTensor(value)
+                    // A list of bools selects, as a comparison's result does (NumPy and PyTorch).
+                    if case .list(let list) = value, !list.items.isEmpty,
+                       list.items.allSatisfy({ if case .bool = $0 { true } else { false } }) {
+                        positions = try Tensor.binary(.notEqual, positions, Tensor(scalar: 0))
+                    }
+                    return .positions(positions)
+                } catch let error as TensorError { throw error.at(span) }
             default:
                 throw Diagnostic("a tensor is indexed by numbers, slices, lists or tensors of indices, got \(value.typeName)", at: span)
             }
