@@ -180,8 +180,11 @@ public struct Arguments {
         error("\(function.name)() expects \(expected) for '\(parameterName(index))', got \(self[index].typeName)", argument: index)
     }
 
+    /// A number; a one-element tensor counts as its number (as PyTorch's `float(t)`), without
+    /// its gradient: built-ins that propagate gradients check for tensors first.
     public func number(_ index: Int) throws -> Double {
         if case .number(let x) = self[index] { return x }
+        if case .object(let object as TensorObject) = self[index], let x = object.tensor.scalarValue { return x }
         throw typeError(index, expected: "a number")
     }
 

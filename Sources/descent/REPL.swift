@@ -146,7 +146,8 @@ final class REPL {
             if variables.isEmpty { Terminal.write(1, "no variables yet\n") }
             let width = variables.map(\.name.count).max() ?? 0
             for (variableName, value) in variables {
-                var shown = value.reprString
+                // One line per variable: a matrix's rows are joined.
+                var shown = value.reprString.split(separator: "\n").map { $0.drop { $0 == " " } }.joined(separator: " ")
                 if shown.count > 60 { shown = String(shown.prefix(57)) + "..." }
                 Terminal.write(1, "  \(pad(variableName, width))  \(pad(value.typeName, 8))  \(shown)\n")
             }

@@ -56,6 +56,22 @@ let operations: [String: @Sendable ([Tensor]) throws -> Tensor] = [
     "softmax": { try $0[0].softmax(axis: -1) },
     "log_softmax_axis0": { try $0[0].logSoftmax(axis: 0) },
     "cumsum_axis1": { try $0[0].cumulativeSum(axis: 1) },
+    "argmax_all": { try $0[0].argExtreme(largest: true, axis: nil) },
+    "argmax_axis1": { try $0[0].argExtreme(largest: true, axis: 1) },
+    "argmin_axis0_keepdims": { try $0[0].argExtreme(largest: false, axis: 0, keepdims: true) },
+    "floor_divide": { try Tensor.binary(.floorDivide, $0[0], $0[1]) },
+    "ceil": { Tensor.unary(.ceil, $0[0]) },
+    "trunc": { Tensor.unary(.trunc, $0[0]) },
+    "comparisons": { inputs in
+        let less = try Tensor.binary(.less, inputs[0], inputs[1])
+        let equal = try Tensor.binary(.multiply, Tensor.binary(.equal, inputs[0], inputs[1]), Tensor(scalar: 2))
+        let atLeast = try Tensor.binary(.multiply, Tensor.binary(.greaterEqual, inputs[0], inputs[1]), Tensor(scalar: 4))
+        return try Tensor.binary(.add, Tensor.binary(.add, less, equal), atLeast)
+    },
+    "linspace": { _ in try Tensor.linspace(from: -1.5, to: 2.25, count: 7) },
+    "arange": { _ in try Tensor.arange(start: 0.5, stop: 2, step: 0.3) },
+    "logsumexp_all": { try $0[0].logSumExp() },
+    "cumsum_reverse_axis0": { try $0[0].cumulativeSum(axis: 0, reverse: true) },
     "reshape": { try $0[0].reshaped([4, -1]) },
     "transpose": { try $0[0].permuted([2, 0, 1]) },
     "T": { $0[0].transposed },

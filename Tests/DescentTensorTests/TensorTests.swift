@@ -8,7 +8,7 @@ import Testing
     static let smooth = ["exp", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "softplus",
                          "add", "subtract", "multiply", "divide", "power", "power_square", "sum_all", "sum_axis1",
                          "sum_axes02_keepdims", "mean_axis0", "prod_axis1", "var_all", "var_axis1_population", "std_axis0",
-                         "norm_all", "norm_axis1", "logsumexp_axis1", "softmax", "log_softmax_axis0", "cumsum_axis1",
+                         "norm_all", "norm_axis1", "logsumexp_axis1", "logsumexp_all", "cumsum_reverse_axis0", "softmax", "log_softmax_axis0", "cumsum_axis1",
                          "reshape", "transpose", "T", "concat_axis1", "stack_axis1", "expand", "index_row", "slice_steps",
                          "slice_negative_step", "gather_rows", "gather_pairs", "assign_slice", "matmul_2d", "matmul_large",
                          "matmul_vector_matrix", "matmul_batched_broadcast", "dot", "outer", "inv", "det", "solve_vector",

@@ -110,6 +110,20 @@ case("softmax", lambda x: torch.softmax(x, dim=-1), [rand(3, 4)])
 case("log_softmax_axis0", lambda x: torch.log_softmax(x, dim=0), [rand(3, 4)])
 case("cumsum_axis1", lambda x: torch.cumsum(x, dim=1), [rand(3, 4)])
 
+# Values only: results that are whole numbers or constant in x.
+case("argmax_all", lambda x: torch.argmax(x), [ties], differentiable=[])
+case("argmax_axis1", lambda x: torch.argmax(x, dim=1), [ties], differentiable=[])
+case("argmin_axis0_keepdims", lambda x: torch.argmin(x, dim=0, keepdim=True), [ties], differentiable=[])
+case("floor_divide", lambda a, b: torch.div(a, b, rounding_mode="floor"), [rand(2, 3) * 5, torch.tensor([1.5, -2.0, 0.7], dtype=dtype)], differentiable=[])
+case("ceil", torch.ceil, [rand(2, 3) * 3], differentiable=[])
+case("trunc", torch.trunc, [rand(2, 3) * 3], differentiable=[])
+case("comparisons", lambda a, b: (a < b).double() + 2 * (a == b).double() + 4 * (a >= b).double(),
+     [torch.tensor([1.0, 2.0, 3.0], dtype=dtype), torch.tensor([2.0, 2.0, 2.0], dtype=dtype)], differentiable=[])
+case("linspace", lambda _: torch.linspace(-1.5, 2.25, 7, dtype=dtype), [torch.zeros(1, dtype=dtype)], differentiable=[])
+case("arange", lambda _: torch.arange(0.5, 2.0, 0.3, dtype=dtype), [torch.zeros(1, dtype=dtype)], differentiable=[])
+case("logsumexp_all", lambda x: torch.logsumexp(x, dim=(0, 1)), [rand(3, 4)])
+case("cumsum_reverse_axis0", lambda x: torch.flip(torch.cumsum(torch.flip(x, [0]), dim=0), [0]), [rand(3, 4)])
+
 # Rearranging and indexing.
 case("reshape", lambda x: x.reshape(4, 3), [rand(2, 6)])
 case("transpose", lambda x: x.permute(2, 0, 1), [rand(2, 3, 4)])
