@@ -373,7 +373,24 @@ enum Builtins {
             return tensorValue(try args.tensor(0).extreme(largest: wantLarger, axes: axes, keepdims: args.keyword(1).isTruthy))
         }
         if items.count > 1, items.contains(where: isTensor) {
-            throw args.error("\(name)() of several values cannot take tensors; use \(wantLarger ? "maximum" : "minimum")(a, b) for the element-wise \(name)imum")
+            // Numbers and one-element tensors (x inside grad) compare as numbers, and the winner
+            // is returned itself, so that a gradient flows through it, as with Python's max.
+            let scalars = items.map { item -> Double? in
+                switch item {
+                case .number(let x): x
+                case .object(let object as TensorObject): object.tensor.scalarValue
+                default: nil
+                }
+            }
+            if scalars.allSatisfy({ $0 != nil }) {
+                var best = 0
+                for i in 1..<items.count where scalars[best]!.isNaN == false {
+                    let x = scalars[i]!
+                    if x.isNaN || (wantLarger ? x > scalars[best]! : x < scalars[best]!) { best = i }
+                }
+                return items[best]
+            }
+            throw args.error("\(name)() of several values takes numbers or one-element tensors; use \(wantLarger ? "maximum" : "minimum")(a, b) for the element-wise \(name)imum")
         }
         if items.count == 1 {
             switch items[0] {
@@ -453,6 +470,10 @@ func padded(_ text: String, width: Int, fill: Character, align: Character) -> St
 
 /// A subset of Python's format-spec mini-language: [[fill]align][sign][0][width][,][.precision][type].
 func formatWithSpec(_ value: Value, _ spec: String, args: Arguments) throws -> String {
+    // A one-element tensor (a loss inside grad) formats as its number.
+    if case .object(let object as TensorObject) = value, let x = object.tensor.scalarValue {
+        return try formatWithSpec(.number(x), spec, args: args)
+    }
     var characters = Array(spec)[...]
     var fill: Character = " ", align: Character?
     if characters.count >= 2, "<>^".contains(characters[characters.startIndex + 1]) {

@@ -138,6 +138,10 @@ func compare(_ a: Value, _ b: Value, op: BinaryOperator, at span: SourceSpan, de
         throw Diagnostic("cannot compare values nested more than \(maxComparisonDepth) levels deep with '\(op.rawValue)' (does a list contain itself?)", at: span)
     }
     switch (a, b) {
+    case (.object(let object as TensorObject), _) where object.tensor.scalarValue != nil:
+        return try compare(.number(object.tensor.scalarValue!), b, op: op, at: span, depth: depth)
+    case (_, .object(let object as TensorObject)) where object.tensor.scalarValue != nil:
+        return try compare(a, .number(object.tensor.scalarValue!), op: op, at: span, depth: depth)
     case let (.number(x), .number(y)):
         if x.isNaN || y.isNaN { return op == .less || op == .lessEqual ? 1 : -1 }  // every comparison with NaN is false
         return x < y ? -1 : x > y ? 1 : 0
