@@ -32,10 +32,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
         // Vectorised element-wise kernels, compiled for several x86-64 levels (see kernels.h).
+        // No fused multiply-adds, so that every CPU level computes bit-identical results.
         // DWARF 4: valgrind 3.19 (Debian 12) cannot read clang 21's DWARF 5 for these objects.
         .target(
             name: "CKernels",
-            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-gdwarf-4"])]
+            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off", "-gdwarf-4"])]
         ),
         // Tensors, autodiff and neural-network helpers: knows nothing of the language.
         .target(
