@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "descent", targets: ["descent"]),
         .library(name: "DescentLanguage", targets: ["DescentLanguage"]),
         .library(name: "DescentTensor", targets: ["DescentTensor"]),
+        .library(name: "DescentOptim", targets: ["DescentOptim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,9 +45,15 @@ let package = Package(
             dependencies: ["COpenBLAS", "CKernels"],
             swiftSettings: fastRelease
         ),
+        // Optimizers and learning-rate schedules as torch.optim computes them.
+        .target(
+            name: "DescentOptim",
+            dependencies: ["DescentTensor"],
+            swiftSettings: fastRelease
+        ),
         .target(
             name: "DescentLanguage",
-            dependencies: ["DescentTensor", .product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: ["DescentTensor", "DescentOptim", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: fastRelease
         ),
         .executableTarget(
@@ -62,6 +69,11 @@ let package = Package(
         .testTarget(
             name: "DescentTensorTests",
             dependencies: ["DescentTensor"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "DescentOptimTests",
+            dependencies: ["DescentOptim", "DescentTensor"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
