@@ -7,6 +7,8 @@ public final class BuiltinFunction: FunctionObject {
         let name: String
         let defaultValue: Value?
         let isVariadic: Bool
+        /// `**options`: receives every named argument no other parameter takes, as a record.
+        var collectsNamed = false
     }
 
     let parameters: [Parameter]
@@ -17,6 +19,11 @@ public final class BuiltinFunction: FunctionObject {
     public let example: String
     public let category: String
     let body: (inout Arguments) throws -> Value
+    /// Fields of a built-in that is also an object: a schedule's `lr` or `observe`.
+    var memberLookup: ((String) -> Value?)?
+    /// The library object behind a built-in made at run time (a schedule's rule).
+    var payload: AnyObject?
+    private var collectsNamed: Bool { parameters.last?.collectsNamed ?? false }
 
     /// `shownAs` replaces the signature in messages and `repr` for built-ins made at run time,
     /// such as the function `grad(loss)` returns.
@@ -41,7 +48,9 @@ public final class BuiltinFunction: FunctionObject {
         let inner = signature[signature.index(after: open)..<(signature.lastIndex(of: ")") ?? signature.endIndex)]
         var parameters: [Parameter] = []
         for piece in splitTopLevel(String(inner)) where !piece.isEmpty {
-            if piece.hasSuffix("...") {
+            if piece.hasPrefix("**") {
+                parameters.append(Parameter(name: String(piece.dropFirst(2)), defaultValue: nil, isVariadic: false, collectsNamed: true))
+            } else if piece.hasSuffix("...") {
                 parameters.append(Parameter(name: String(piece.dropLast(3)), defaultValue: nil, isVariadic: true))
             } else if let colon = piece.firstIndex(of: ":") {
                 let defaultText = String(piece[piece.index(after: colon)...]).trimmingSpaces()
@@ -55,10 +64,12 @@ public final class BuiltinFunction: FunctionObject {
     }
 
     private static func splitTopLevel(_ text: String) -> [String] {
-        var pieces: [String] = [], current = "", inString = false
+        var pieces: [String] = [], current = "", inString = false, depth = 0
         for character in text {
             if character == "\"" { inString.toggle() }
-            if character == ",", !inString {
+            if !inString, character == "[" { depth += 1 }
+            if !inString, character == "]" { depth -= 1 }
+            if character == ",", !inString, depth == 0 {
                 pieces.append(current.trimmingSpaces())
                 current = ""
             } else {
@@ -89,7 +100,7 @@ public final class BuiltinFunction: FunctionObject {
                 }
                 keywordValues[index - 1] = argument.value
             }
-        } else if count != parameters.count || !named.isEmpty {
+        } else if count != parameters.count || !named.isEmpty || collectsNamed {
             used = parameters.count
             try bind(ip, argumentBase: argumentBase, count: count, named: named, site: site)
         }
@@ -108,21 +119,32 @@ public final class BuiltinFunction: FunctionObject {
 
     private func bind(_ ip: Interpreter, argumentBase: Int, count: Int,
                       named: [(name: String, value: Value, span: SourceSpan)], site: Node) throws {
-        if count > parameters.count {
+        let positional = collectsNamed ? parameters.count - 1 : parameters.count
+        if count > positional {
             let most = parameters.contains { $0.defaultValue != nil } ? "at most " : ""
-            throw Diagnostic("\(name)() takes \(most)\(describeCount(parameters.count, "argument")) but \(count) \(count == 1 ? "was" : "were") given; its signature is \(signature)",
+            throw Diagnostic("\(name)() takes \(most)\(describeCount(positional, "argument")) but \(count) \(count == 1 ? "was" : "were") given; its signature is \(signature)",
                              at: site.span)
         }
         ip.ensureStack(argumentBase + parameters.count + 1)
         var provided = [Bool](repeating: false, count: parameters.count)
         for i in 0..<count { provided[i] = true }
+        let extra = RecordObject()
         for argument in named {
-            guard let index = parameters.firstIndex(where: { $0.name == argument.name }) else {
+            guard let index = parameters.firstIndex(where: { $0.name == argument.name && !$0.collectsNamed }) else {
+                if collectsNamed {
+                    if extra.fields[argument.name] != nil { throw Diagnostic("\(name)() got two values for '\(argument.name)'", at: argument.span) }
+                    extra.fields[argument.name] = argument.value
+                    continue
+                }
                 throw ip.unknownArgument(argument.name, function: name, accepted: parameters.map(\.name), at: argument.span)
             }
             if provided[index] { throw Diagnostic("\(name)() got two values for '\(argument.name)'", at: argument.span) }
             ip.stack[argumentBase + index] = argument.value
             provided[index] = true
+        }
+        if collectsNamed {
+            ip.stack[argumentBase + parameters.count - 1] = .record(extra)
+            provided[parameters.count - 1] = true
         }
         for (index, parameter) in parameters.enumerated() where !provided[index] {
             guard let value = parameter.defaultValue else {

@@ -422,6 +422,8 @@ public final class Interpreter {
             throw Diagnostic("record has no field '\(name)' (\(listing))\(suggestion(for: name, among: Array(fields)))", at: span)
         case .object(let object):
             if let field = object.field(name) { return field }
+        case .function(let function as BuiltinFunction):
+            if let field = function.memberLookup?(name) { return field }
         default:
             break
         }

@@ -441,15 +441,19 @@ final class FieldSet: Node {
     override func forEachChild(_ body: (Node) -> Void) { body(object); body(value) }
     override func eval(_ ip: Interpreter) throws -> Value {
         let target = try object.eval(ip)
-        guard case .record(let record) = target else {
-            throw Diagnostic("cannot set field '\(name)' on \(target.typeName); only records have assignable fields", at: span)
-        }
         var newValue = try value.eval(ip)
         if ip.control != .none { return newValue }
         if let op = compoundOperator {
             newValue = try applyCompound(op, try ip.field(name, of: target, at: span), newValue, at: span)
         }
-        record.fields[name] = newValue
+        switch target {
+        case .record(let record):
+            record.fields[name] = newValue
+        case .object(let native) where try native.setField(name, newValue, at: span):
+            break
+        default:
+            throw Diagnostic("cannot set field '\(name)' on \(target.typeName); only records have assignable fields", at: span)
+        }
         return .nil
     }
 }
@@ -582,6 +586,9 @@ final class MethodCall: Node {
             return try ip.call(f, receiver: nil, arguments: arguments, named: named, site: self)
         }
         if case .object(let native) = object, let member = native.field(name), case .function(let f) = member {
+            return try ip.call(f, receiver: nil, arguments: arguments, named: named, site: self)
+        }
+        if case .function(let function as BuiltinFunction) = object, let member = function.memberLookup?(name), case .function(let f) = member {
             return try ip.call(f, receiver: nil, arguments: arguments, named: named, site: self)
         }
         guard let global = ip.globals.values[globalIndex], case .function(let f) = global else {
