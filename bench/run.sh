@@ -54,7 +54,9 @@ reference = [json.load(open(os.path.join(out, f"tensor-numpy-{r}.json"))) for r 
 kernels = {"matmul_512": "512x512 @ 512x512", "add_1e6": "x + y, 1e6 elements", "multiply_add_1e6": "x * y + z, 1e6 elements",
            "tanh_1e6": "tanh(x), 1e6 elements", "exp_1e6": "exp(x), 1e6 elements", "sum_1e6": "sum(x), 1e6 elements",
            "max_1e6": "max(x), 1e6 elements", "add_32x32": "a + b, 32x32", "matmul_32x32": "a @ b, 32x32",
-           "mlp_step": "2-32-32-1 tanh MLP, batch 32: loss + gradient"}
+           "mlp_step": "2-32-32-1 tanh MLP, batch 32: loss + gradient",
+           "adam_update": "Adam update of that MLP's 1,185 parameters",
+           "training_step": "training step: loss + gradient + Adam update"}
 has_torch = all("pytorch" in r for r in reference)
 print()
 print("| kernel | Descent | NumPy | Descent / NumPy |" + (" PyTorch |" if has_torch else ""))

@@ -45,6 +45,27 @@ def numpy_step():
     return loss, (dW1, db1, dW2, db2, dW3, db3)
 
 
+# Adam as torch.optim.Adam computes it, for the NumPy side.
+adam_state = {"t": 0, "m": [np.zeros_like(p) for p in params], "v": [np.zeros_like(p) for p in params]}
+
+
+def numpy_adam(gradients, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
+    adam_state["t"] += 1
+    t = adam_state["t"]
+    for p, g, m, v in zip(params, gradients, adam_state["m"], adam_state["v"]):
+        m += (1 - beta1) * (g - m)
+        v *= beta2
+        v += (1 - beta2) * g * g
+        p -= lr / (1 - beta1 ** t) * (m / (np.sqrt(v) / np.sqrt(1 - beta2 ** t) + eps))
+
+
+numpy_gradients = numpy_step()[1]
+
+
+def numpy_training_step():
+    numpy_adam(numpy_step()[1])
+
+
 results = {"numpy": {
     "add_1e6": seconds_per_call(lambda: x + y, 10, 9),
     "multiply_add_1e6": seconds_per_call(lambda: x * y + z, 10, 9),
@@ -55,6 +76,8 @@ results = {"numpy": {
     "add_32x32": seconds_per_call(lambda: small_a + small_b, 2000, 9),
     "matmul_32x32": seconds_per_call(lambda: small_a @ small_b, 2000, 9),
     "mlp_step": seconds_per_call(numpy_step, 200, 9),
+    "adam_update": seconds_per_call(lambda: numpy_adam(numpy_gradients), 200, 9),
+    "training_step": seconds_per_call(numpy_training_step, 200, 9),
     "matmul_512": seconds_per_call(lambda: A @ B, 5, 9),
 }}
 
@@ -70,7 +93,24 @@ try:
         loss = ((h @ tp[4] + tp[5] - tY) ** 2).mean()
         return loss, torch.autograd.grad(loss, tp)
 
-    results["pytorch"] = {"mlp_step": seconds_per_call(torch_step, 200, 9)}
+    torch_adam = torch.optim.Adam(tp, lr=0.01)
+    torch_gradients = torch_step()[1]
+
+    def torch_adam_update():
+        for p, g in zip(tp, torch_gradients):
+            p.grad = g
+        torch_adam.step()
+
+    def torch_training_step():
+        torch_adam.zero_grad()
+        h = torch.tanh(tX @ tp[0] + tp[1])
+        h = torch.tanh(h @ tp[2] + tp[3])
+        ((h @ tp[4] + tp[5] - tY) ** 2).mean().backward()
+        torch_adam.step()
+
+    results["pytorch"] = {"mlp_step": seconds_per_call(torch_step, 200, 9),
+                          "adam_update": seconds_per_call(torch_adam_update, 200, 9),
+                          "training_step": seconds_per_call(torch_training_step, 200, 9)}
 except ImportError:
     pass
 
