@@ -27,8 +27,12 @@ extension Interpreter {
     /// Record fields of the receiver (when it is a plain variable or field chain), then functions usable as methods.
     private func memberCandidates(_ characters: [Character], dot: Int, word: String) -> [String] {
         var fields: [String] = []
-        if let chain = receiverChain(characters, before: dot), case .record(let record)? = value(ofChain: chain) {
-            fields = record.fields.keys.filter { $0.hasPrefix(word) }
+        if let chain = receiverChain(characters, before: dot) {
+            switch value(ofChain: chain) {
+            case .record(let record)?: fields = record.fields.keys.filter { $0.hasPrefix(word) }
+            case .object(let object)?: fields = object.fieldNames.filter { $0.hasPrefix(word) }
+            default: break
+            }
         }
         let methods = globals.defined.compactMap { entry -> String? in
             guard case .function = entry.value, entry.name.hasPrefix(word), !fields.contains(entry.name) else { return nil }

@@ -68,6 +68,8 @@ final class OptimizerObject: NativeObject {
         }
     }
 
+    override var fieldNames: [String] { ["lr", "name", "params", "state", "step", "t"] }
+
     override func setField(_ field: String, _ value: Value, at span: SourceSpan) throws -> Bool {
         switch field {
         case "lr":

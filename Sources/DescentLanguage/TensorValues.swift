@@ -28,6 +28,8 @@ public final class TensorObject: NativeObject {
         }
     }
 
+    override public var fieldNames: [String] { ["T", "ndim", "shape"] }
+
     override public func isEqual(to other: NativeObject) -> Bool {
         guard let other = other as? TensorObject else { return false }
         return tensor.shape == other.tensor.shape && tensor.elements == other.tensor.elements

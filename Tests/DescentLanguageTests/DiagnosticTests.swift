@@ -101,6 +101,12 @@ import Testing
         #expect(interpreter.completions(before: "cfg.opt.be") == .init(word: "be", candidates: ["beta"]))
     }
 
+    @Test func completesTensorAndOptimizerFields() throws {
+        _ = try interpreter.run("let w = zeros(2)\nlet opt = adam(w)", name: "In[1]")
+        #expect(interpreter.completions(before: "w.sha").candidates.first == "shape")
+        #expect(interpreter.completions(before: "opt.st").candidates.prefix(2) == ["state", "step"])
+    }
+
     @Test func completesNamedArgumentsInsideACall() throws {
         _ = try interpreter.run("fn step(x, lr: 0.1, momentum: 0) { x }", name: "In[1]")
         #expect(interpreter.completions(before: "step(1, mo").candidates.first == "momentum:")
