@@ -309,7 +309,7 @@ extension Builtins {
             schedule("cyclic_lr(base_lr, max_lr, step_size_up: 2000, step_size_down: nil, mode: \"triangular\", gamma: 1)",
                      "PyTorch's CyclicLR: rates between base_lr and max_lr; mode \"triangular\", \"triangular2\" (halving) or \"exp_range\" (times gamma^t).",
                      example: "cyclic_lr(0.01, 0.1, step_size_up: 10)(5)") { args in
-                let mode = try scheduleChoice(args, 4, CyclicSchedule.Mode.self)
+                let mode = try choice(args, 4, CyclicSchedule.Mode.self)
                 let down: Int? = args[3].isNil ? nil : try args.integer(3)
                 return try CyclicSchedule(baseLR: try args.number(0), maxLR: try args.number(1), stepSizeUp: try args.integer(2),
                                           stepSizeDown: down, mode: mode, gamma: try args.number(5))
@@ -318,7 +318,7 @@ extension Builtins {
                      "PyTorch's OneCycleLR: warm up to max_lr, then anneal far below the start; defined up to total_steps.",
                      example: "one_cycle_lr(0.1, 100)(30)") { args in
                 try OneCycleSchedule(maxLR: try args.number(0), totalSteps: try args.integer(1), pctStart: try args.number(2),
-                                     anneal: try scheduleChoice(args, 3, OneCycleSchedule.Anneal.self), divFactor: try args.number(4),
+                                     anneal: try choice(args, 3, OneCycleSchedule.Anneal.self), divFactor: try args.number(4),
                                      finalDivFactor: try args.number(5), threePhase: args[6].isTruthy)
             },
             schedule("inverse_time_lr(lr, decay_rate, decay_steps: 1, staircase: false)",
@@ -360,9 +360,9 @@ extension Builtins {
                    "PyTorch's ReduceLROnPlateau: s.observe(metric) once per epoch; the rate (s.lr, or s(t)) drops by factor after patience epochs without improvement.",
                    example: "plateau_lr(0.1).lr") { args in
                 let plateau = try catchingOptimization(args) {
-                    try PlateauSchedule(lr: try args.number(0), mode: try scheduleChoice(args, 1, PlateauSchedule.Mode.self),
+                    try PlateauSchedule(lr: try args.number(0), mode: try choice(args, 1, PlateauSchedule.Mode.self),
                                         factor: try args.number(2), patience: try args.integer(3), threshold: try args.number(4),
-                                        thresholdMode: try scheduleChoice(args, 5, PlateauSchedule.ThresholdMode.self),
+                                        thresholdMode: try choice(args, 5, PlateauSchedule.ThresholdMode.self),
                                         cooldown: try args.integer(6), minLR: try args.number(7), eps: try args.number(8))
                 }
                 return plateauFunction(plateau, args)
@@ -396,16 +396,6 @@ private struct FunctionSchedule: ScheduleRule {
         guard case .number(let x) = value else { throw OptimizationError("a schedule returned \(value.typeName) at step \(epoch); it must return a number") }
         return x
     }
-}
-
-private func scheduleChoice<Option: RawRepresentable & CaseIterable>(_ args: Arguments, _ index: Int, _ options: Option.Type) throws -> Option
-    where Option.RawValue == String {
-    let text = try args.string(index)
-    guard let option = Option(rawValue: text) else {
-        let names = Option.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-        throw args.error("\(args.function.name)(): \(args.function.parameters[index].name) must be one of \(names), got \"\(text)\"", argument: index)
-    }
-    return option
 }
 
 /// How a call made a schedule, for its repr: `cosine_lr(lr: 0.1, t_max: 100, eta_min: 0)`.

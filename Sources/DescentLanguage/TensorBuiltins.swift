@@ -305,13 +305,13 @@ private func optionalInteger(_ args: Arguments, _ index: Int) throws -> Int? {
     args[index].isNil ? nil : try args.integer(index)
 }
 
-/// A string argument naming one case of `options`; the error lists them all.
-private func choice<Option: RawRepresentable & CaseIterable>(_ args: Arguments, _ index: Int, _ options: Option.Type) throws -> Option
+/// A string argument naming one case of `options`; the error names the argument and lists them all.
+func choice<Option: RawRepresentable & CaseIterable>(_ args: Arguments, _ index: Int, _ options: Option.Type) throws -> Option
     where Option.RawValue == String {
-    let name = try args.string(index)
-    guard let option = Option(rawValue: name) else {
+    let text = try args.string(index)
+    guard let option = Option(rawValue: text) else {
         let names = Option.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-        throw args.error("\(args.function.name)() does not know \"\(name)\"; choose one of \(names)", argument: index)
+        throw args.error("\(args.function.name)(): \(args.function.parameters[index].name) must be one of \(names), got \"\(text)\"", argument: index)
     }
     return option
 }

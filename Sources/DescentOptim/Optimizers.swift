@@ -189,6 +189,23 @@ public struct Adadelta: UpdateRule {
     }
 }
 
+/// What every Adam-family rule does first, as PyTorch does it: the gradient (negated to maximize,
+/// with L2 or decoupled weight decay), then the moments, `exp_avg.lerp_(grad, 1 - beta1)` and
+/// `exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)`, stored in buffers 0 and 1.
+@inline(__always)
+func adamMoments(_ p: UnsafeMutableBufferPointer<Double>, _ g: UnsafeBufferPointer<Double>, _ i: Int, _ state: inout ParameterState,
+                 beta1: Double, beta2: Double, weightDecay: Double, decoupled: Bool, maximize: Bool, lr: Double) -> (grad: Double, m: Double, v: Double) {
+    var grad = maximize ? -g[i] : g[i]
+    if weightDecay != 0 {
+        if decoupled { p[i] = p[i] * (1 - lr * weightDecay) } else { grad = grad + weightDecay * p[i] }
+    }
+    let m = lerp(state.buffers[0][i], grad, 1 - beta1)
+    let v = state.buffers[1][i] * beta2 + (1 - beta2) * grad * grad
+    state.buffers[0][i] = m
+    state.buffers[1][i] = v
+    return (grad, m, v)
+}
+
 /// Adam and AdamW: AdamW is Adam with the weight decay applied to the parameter directly.
 public struct Adam: UpdateRule {
     public var beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.0, amsgrad = false, decoupled = false, maximize = false
@@ -213,14 +230,8 @@ public struct Adam: UpdateRule {
         let stepSize = lr / biasCorrection1
         let biasCorrection2Root = power(biasCorrection2, 0.5)
         for i in p.indices {
-            var grad = maximize ? -g[i] : g[i]
-            if weightDecay != 0 {
-                if decoupled { p[i] = p[i] * (1 - lr * weightDecay) } else { grad = grad + weightDecay * p[i] }
-            }
-            let m = lerp(state.buffers[0][i], grad, 1 - beta1)
-            let v = state.buffers[1][i] * beta2 + (1 - beta2) * grad * grad
-            state.buffers[0][i] = m
-            state.buffers[1][i] = v
+            let (_, m, v) = adamMoments(p, g, i, &state, beta1: beta1, beta2: beta2, weightDecay: weightDecay,
+                                           decoupled: decoupled, maximize: maximize, lr: lr)
             var second = v
             if amsgrad {
                 second = Swift.max(state.buffers[2][i], v)
@@ -291,14 +302,8 @@ public struct NAdam: UpdateRule {
         let gradientWeight = -lr * (1 - mu) / (1 - muProduct)
         let averageWeight = (-lr * muNext) / (1 - muProductNext)
         for i in p.indices {
-            var grad = maximize ? -g[i] : g[i]
-            if weightDecay != 0 {
-                if decoupled { p[i] = p[i] * (1 - lr * weightDecay) } else { grad = grad + weightDecay * p[i] }
-            }
-            let m = lerp(state.buffers[0][i], grad, 1 - beta1)
-            let v = state.buffers[1][i] * beta2 + (1 - beta2) * grad * grad
-            state.buffers[0][i] = m
-            state.buffers[1][i] = v
+            let (grad, m, v) = adamMoments(p, g, i, &state, beta1: beta1, beta2: beta2, weightDecay: weightDecay,
+                                           decoupled: decoupled, maximize: maximize, lr: lr)
             let denominator = (v / biasCorrection2).squareRoot() + eps
             p[i] = p[i] + gradientWeight * (grad / denominator)
             p[i] = p[i] + averageWeight * (m / denominator)
@@ -333,14 +338,8 @@ public struct RAdam: UpdateRule {
             ? power((rho - 4) * (rho - 2) * rhoInfinity / ((rhoInfinity - 4) * (rhoInfinity - 2) * rho), 0.5) : 1
         let correction2Root = power(biasCorrection2, 0.5)
         for i in p.indices {
-            var grad = maximize ? -g[i] : g[i]
-            if weightDecay != 0 {
-                if decoupled { p[i] = p[i] * (1 - lr * weightDecay) } else { grad = grad + weightDecay * p[i] }
-            }
-            let m = lerp(state.buffers[0][i], grad, 1 - beta1)
-            let v = state.buffers[1][i] * beta2 + (1 - beta2) * grad * grad
-            state.buffers[0][i] = m
-            state.buffers[1][i] = v
+            let (_, m, v) = adamMoments(p, g, i, &state, beta1: beta1, beta2: beta2, weightDecay: weightDecay,
+                                           decoupled: decoupled, maximize: maximize, lr: lr)
             let corrected = m / biasCorrection1
             if rectified {
                 let adaptive = correction2Root / (v.squareRoot() + eps)
