@@ -45,6 +45,12 @@ let package = Package(
             dependencies: ["COpenBLAS", "CKernels"],
             swiftSettings: fastRelease
         ),
+        // Synthetic data sets and mini-batch index plans.
+        .target(
+            name: "DescentData",
+            dependencies: ["DescentTensor"],
+            swiftSettings: fastRelease
+        ),
         // Optimizers and learning-rate schedules as torch.optim computes them.
         .target(
             name: "DescentOptim",
@@ -53,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "DescentLanguage",
-            dependencies: ["DescentTensor", "DescentOptim", .product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: ["DescentTensor", "DescentOptim", "DescentData", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: fastRelease
         ),
         .executableTarget(

@@ -250,6 +250,9 @@ public struct Arguments {
         case .string(let s): return s.value.map { .str(String($0)) }
         case .record(let r): return r.fields.keys.map { .str($0) }
         case .object(let object as TensorObject): return try tensorRows(object.tensor, at: span(ofArgument: index))
+        case .object(let object):
+            if let values = try object.iterationValues(at: span(ofArgument: index)) { return values }
+            throw typeError(index, expected: "a list, range, string, record or tensor")
         default: throw typeError(index, expected: "a list, range, string, record or tensor")
         }
     }

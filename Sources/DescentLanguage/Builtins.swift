@@ -11,7 +11,7 @@ import Darwin
 enum Builtins {
     static var all: [BuiltinFunction] {
         output + numbers + collections + strings + control + tensors + tensorMath + linearAlgebra + autodiff + neuralNetworks
-            + optimizers + schedules
+            + optimizers + schedules + data
     }
 
     /// Global constants, installed next to the functions.
@@ -165,6 +165,7 @@ enum Builtins {
                 case .object(let tensor as TensorObject):
                     guard let length = tensor.tensor.shape.first else { throw args.error("len() of a tensor with no dimensions") }
                     return .number(Double(length))
+                case .object(let loader as BatchesObject): return .number(Double(loader.count))
                 default: throw args.typeError(0, expected: "a list, string, record, range or tensor")
                 }
             },
@@ -301,16 +302,6 @@ enum Builtins {
             define("join(xs, sep: \"\")", "Strings", "The elements as text, separated by sep.", example: "[1, 2, 3].join(\", \")") { args in
                 .str(try args.elements(0).map(\.displayString).joined(separator: try args.string(1)))
             },
-            define("split(text, sep: nil)", "Strings", "Splits a string at sep, or at runs of white space when sep is nil.",
-                   example: "\"a,b,c\".split(\",\")") { args in
-                let text = try args.string(0)
-                if case .nil = args[1] {
-                    return .list(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map { .str(String($0)) })
-                }
-                let separator = try args.string(1)
-                guard !separator.isEmpty else { throw args.error("split() separator cannot be empty", argument: 1) }
-                return .list(text.splitting(by: separator).map { .str($0) })
-            },
             define("upper(text)", "Strings", "The string in upper case.", example: "upper(\"adam\")") { args in .str(try args.string(0).uppercased()) },
             define("lower(text)", "Strings", "The string in lower case.", example: "lower(\"SGD\")") { args in .str(try args.string(0).lowercased()) },
             define("trim(text)", "Strings", "The string without leading and trailing white space.", example: "trim(\"  lr \")") { args in
@@ -429,6 +420,16 @@ enum Builtins {
         }
         return .list(order.map { items[$0] })
     }
+}
+
+/// `"a,b".split(",")`: a string split at a separator, or at runs of white space when it is nil.
+func splitString(_ text: String, _ separator: Value, _ args: Arguments) throws -> Value {
+    if case .nil = separator {
+        return .list(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map { .str(String($0)) })
+    }
+    guard case .string(let sep) = separator else { throw args.typeError(1, expected: "a separator string") }
+    guard !sep.value.isEmpty else { throw args.error("split() separator cannot be empty", argument: 1) }
+    return .list(text.splitting(by: sep.value).map { .str($0) })
 }
 
 /// `==` for built-ins such as `contains`, with the same refusal of endlessly nested values.

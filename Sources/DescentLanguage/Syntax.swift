@@ -810,6 +810,13 @@ final class For: Node {
             for row in try tensorRows(object.tensor, at: iterable.span) {
                 if try step(ip, row) { break }
             }
+        case .object(let object):
+            guard let values = try object.iterationValues(at: iterable.span) else {
+                throw Diagnostic("cannot iterate over \(sequence.typeName)", at: iterable.span)
+            }
+            for value in values {
+                if try step(ip, value) { break }
+            }
         default:
             throw Diagnostic("cannot iterate over \(sequence.typeName)", at: iterable.span)
         }

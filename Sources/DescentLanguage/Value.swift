@@ -88,6 +88,8 @@ open class NativeObject {
     open func truthValue(at span: SourceSpan) throws -> Bool { isTruthy }
     open func describe() -> String { "<\(typeName)>" }
     open func field(_ name: String) -> Value? { nil }
+    /// The elements a `for` loop visits, for objects that can be iterated; nil for the rest.
+    open func iterationValues(at span: SourceSpan) throws -> [Value]? { nil }
     /// The names `field` answers, for completion after a dot.
     open var fieldNames: [String] { [] }
     /// Assigns a field (`opt.lr = 0.01`); false when the object has no such assignable field.

@@ -1,0 +1,197 @@
+import DescentData
+import DescentTensor
+
+// Mini-batches and data sets: the language side of DescentData.
+
+/// `batches(X, Y, size:)`: iterable like PyTorch's DataLoader. Every `for` over it is one epoch
+/// that visits each sample once, in a fresh order when shuffling; the orders come from the
+/// loader's own generator, seeded from `seed:` or from the session's generator when it was made.
+final class BatchesObject: NativeObject {
+    let inputs: Tensor
+    let targets: Tensor?
+    let size: Int
+    let shuffle: Bool
+    let dropLast: Bool
+    private var generator: RandomGenerator
+    private(set) var epochs = 0
+
+    init(inputs: Tensor, targets: Tensor?, size: Int, shuffle: Bool, dropLast: Bool, generator: RandomGenerator) {
+        self.inputs = inputs; self.targets = targets; self.size = size; self.shuffle = shuffle
+        self.dropLast = dropLast; self.generator = generator
+    }
+
+    override var typeName: String { "batches" }
+    var count: Int {
+        let n = inputs.shape[0]
+        return dropLast ? n / size : (n + size - 1) / size
+    }
+    override func describe() -> String {
+        "<batches: \(count) of \(size) from \(inputs.shape[0]) samples\(shuffle ? ", shuffled each epoch" : "")>"
+    }
+    override var fieldNames: [String] { ["size", "epochs", "len"] }
+    override func field(_ name: String) -> Value? {
+        switch name {
+        case "size": .number(Double(size))
+        case "epochs": .number(Double(epochs))
+        case "len": .number(Double(count))
+        default: nil
+        }
+    }
+
+    /// One epoch: `[xb, yb]` pairs, or `xb` alone without targets.
+    override func iterationValues(at span: SourceSpan) throws -> [Value]? {
+        epochs += 1
+        let plan = Datasets.batchIndices(count: inputs.shape[0], size: size, shuffle: shuffle, dropLast: dropLast, generator: &generator)
+        do {
+            return try plan.map { indices in
+                let x = Value.object(TensorObject(try Datasets.rows(inputs, indices)))
+                guard let targets else { return x }
+                return .list([x, .object(TensorObject(try Datasets.rows(targets, indices)))])
+            }
+        } catch let error as TensorError {
+            throw error.at(span)
+        }
+    }
+}
+
+/// Runs `body` with the generator a data built-in should use: its own when `seed:` is given,
+/// else the session's (so `seed(n)` makes it reproducible).
+private func withGenerator<Result>(_ args: Arguments, seedArgument index: Int, _ body: (inout RandomGenerator) throws -> Result) throws -> Result {
+    if args[index].isNil { return try body(&args.ip.random) }
+    let seed = try args.integer(index)
+    guard seed >= 0 else { throw args.error("\(args.function.name)(): seed must be a whole number of at least 0, got \(seed)", argument: index) }
+    var generator = RandomGenerator(seed: UInt64(seed))
+    return try body(&generator)
+}
+
+/// A data set's inputs and targets, checked to have the same number of rows.
+private func samples(_ args: Arguments, _ xIndex: Int, _ yIndex: Int) throws -> (Tensor, Tensor?) {
+    let x = try args.tensor(xIndex)
+    guard x.rank >= 1 else { throw args.error("\(args.function.name)() needs samples in rows, got a tensor with no dimensions", argument: xIndex) }
+    guard !args[yIndex].isNil else { return (x, nil) }
+    let y = try args.tensor(yIndex)
+    guard y.rank >= 1, y.shape[0] == x.shape[0] else {
+        throw args.error("\(args.function.name)() needs as many targets as samples: X has \(x.shape[0]) rows (shape \(describe(x.shape))), Y has shape \(describe(y.shape))", argument: yIndex)
+    }
+    return (x, y)
+}
+
+private func pair(_ x: Tensor, _ y: Tensor) -> Value { .list([.object(TensorObject(x)), .object(TensorObject(y))]) }
+
+private func rethrowingData<Result>(_ args: Arguments, _ body: () throws -> Result) throws -> Result {
+    do { return try body() } catch let error as Datasets.Failure { throw args.error(error.message) }
+}
+
+extension Builtins {
+    static var data: [BuiltinFunction] {
+        let category = "Data"
+        return [
+            define("batches(X, Y: nil, size: 32, shuffle: true, drop_last: false, seed: nil)", category,
+                   "Mini-batches as PyTorch's DataLoader makes them: each `for xb, yb in batches(X, Y)` is one epoch covering every sample once, in a new order when shuffling.",
+                   example: "len(list(batches(zeros([10, 2]), size: 4)))") { args in
+                let (x, y) = try samples(args, 0, 1)
+                let size = try args.integer(2)
+                guard size >= 1 else { throw args.error("batches(): size must be a whole number of at least 1, got \(size)", argument: 2) }
+                let seed = try withGenerator(args, seedArgument: 5) { $0.next() }
+                return .object(BatchesObject(inputs: x, targets: y, size: size, shuffle: args[3].isTruthy, dropLast: args[4].isTruthy,
+                                             generator: RandomGenerator(seed: seed)))
+            },
+            define("shuffle(X, Y: nil, seed: nil)", category, "The rows in a random order (the same order for X and Y): [X, Y], or X alone.",
+                   example: "shuffle(arange(5), seed: 1)") { args in
+                let (x, y) = try samples(args, 0, 1)
+                let order = try withGenerator(args, seedArgument: 2) { $0.permutation(x.shape[0]) }
+                let shuffledX = try Datasets.rows(x, order)
+                guard let y else { return .object(TensorObject(shuffledX)) }
+                return pair(shuffledX, try Datasets.rows(y, order))
+            },
+            define("split(X, Y: nil, frac: 0.8, shuffle: true, seed: nil)", category,
+                   "Training and validation sets: [X_train, Y_train, X_val, Y_val] (or [X_train, X_val]), the first frac of the (shuffled) rows for training. On a string, split(text, sep) splits it at sep (or at white space).",
+                   example: "shape(split(zeros([10, 2]), frac: 0.7)[0])") { args in
+                if case .string(let text) = args[0] { return try splitString(text.value, args[1], args) }
+                let (x, y) = try samples(args, 0, 1)
+                let fraction = try args.number(2)
+                guard fraction > 0, fraction < 1 else { throw args.error("split(): frac must be between 0 and 1 (exclusive), got \(formatNumber(fraction))", argument: 2) }
+                let n = x.shape[0]
+                let order = args[3].isTruthy ? try withGenerator(args, seedArgument: 4) { $0.permutation(n) } : Array(0..<n)
+                let cut = Int((Double(n) * fraction).rounded())
+                let train = Array(order[..<cut]), validation = Array(order[cut...])
+                let parts = try [x, y].compactMap { $0 }.flatMap { t in [try Datasets.rows(t, train), try Datasets.rows(t, validation)] }
+                let ordered = y == nil ? parts : [parts[0], parts[2], parts[1], parts[3]]
+                return .list(ordered.map { .object(TensorObject($0)) })
+            },
+            define("standardize(X, reference: nil)", category,
+                   "Each column shifted to mean 0 and scaled to standard deviation 1, using the statistics of `reference` (the training set) when given.",
+                   example: "standardize(tensor([[1], [3]]))") { args in
+                let x = try args.tensor(0)
+                let reference = args[1].isNil ? x : try args.tensor(1)
+                let mean = try reference.mean(axes: [0], keepdims: true)
+                var spread = try reference.standardDeviation(axes: [0], correction: 0, keepdims: true)
+                spread.updateElements { values in for i in values.indices where values[i] == 0 { values[i] = 1 } }
+                return .object(TensorObject(try Tensor.binary(.divide, Tensor.binary(.subtract, x, mean), spread)))
+            },
+            define("one_hot(labels, k)", category, "Rows of k zeros with a 1 at each label's position.", example: "one_hot([0, 2], 3)") { args in
+                let labels = try args.tensor(0)
+                let k = try args.integer(1)
+                guard k >= 1 else { throw args.error("one_hot(): k must be at least 1, got \(k)", argument: 1) }
+                var out = try Tensor(shape: labels.shape + [k], repeating: 0)
+                var positions: [Int] = []
+                for i in 0..<labels.count {
+                    let label = labels[flat: i]
+                    guard label == label.rounded(), label >= 0, label < Double(k) else {
+                        throw args.error("one_hot(): labels must be whole numbers from 0 to \(k - 1), got \(formatNumber(label))", argument: 0)
+                    }
+                    positions.append(i * k + Int(label))
+                }
+                out.updateElements { values in for position in positions { values[position] = 1 } }
+                return .object(TensorObject(out))
+            },
+            define("make_moons(n, noise: 0, seed: nil)", category, "scikit-learn's two interleaving half moons: [X (n x 2), y (0 or 1)], shuffled.",
+                   example: "shape(make_moons(100)[0])") { args in
+                let n = try args.integer(0), noise = try args.number(1)
+                let (x, y) = try withGenerator(args, seedArgument: 2) { g in try rethrowingData(args) { try Datasets.moons(n, noise: noise, generator: &g) } }
+                return pair(x, y)
+            },
+            define("make_spirals(n, classes: 3, noise: 0.2, seed: nil)", category, "CS231n's spirals: [X (n x 2), y (class of each arm)], shuffled.",
+                   example: "shape(make_spirals(90)[0])") { args in
+                let n = try args.integer(0), classes = try args.integer(1), noise = try args.number(2)
+                let (x, y) = try withGenerator(args, seedArgument: 3) { g in
+                    try rethrowingData(args) { try Datasets.spirals(n, classes: classes, noise: noise, generator: &g) }
+                }
+                return pair(x, y)
+            },
+            define("make_blobs(n, centers: 3, features: 2, std: 1, seed: nil)", category,
+                   "scikit-learn's Gaussian blobs: [X, y]; centers is a count (drawn in [-10, 10]) or the centres themselves.",
+                   example: "shape(make_blobs(30, centers: 3)[0])") { args in
+                let n = try args.integer(0), features = try args.integer(2), spread = try args.number(3)
+                let given: Tensor? = if case .number = args[1] { nil } else { try args.tensor(1) }
+                let count = given == nil ? try args.integer(1) : 0
+                guard given != nil || count >= 1 else { throw args.error("make_blobs(): centers must be at least 1, got \(count)", argument: 1) }
+                guard features >= 1 else { throw args.error("make_blobs(): features must be at least 1, got \(features)", argument: 2) }
+                let (x, y) = try withGenerator(args, seedArgument: 4) { g in
+                    try rethrowingData(args) { try Datasets.blobs(n, centers: given, count: count, features: features, spread: spread, generator: &g) }
+                }
+                return pair(x, y)
+            },
+            define("make_regression(n, features: 1, noise: 0, seed: nil)", category,
+                   "A linear regression problem with random true weights: [X (n x features), y (n x 1)].",
+                   example: "shape(make_regression(50, features: 3)[1])") { args in
+                let n = try args.integer(0), features = try args.integer(1), noise = try args.number(2)
+                guard features >= 1 else { throw args.error("make_regression(): features must be at least 1, got \(features)", argument: 1) }
+                let (x, y, _) = try withGenerator(args, seedArgument: 3) { g in
+                    try rethrowingData(args) { try Datasets.linear(n, weights: nil, features: features, bias: 0, noise: noise, generator: &g) }
+                }
+                return pair(x, y)
+            },
+            define("make_linear(n, w: [1], b: 0, noise: 0, seed: nil)", category,
+                   "y = X w + b + noise with X standard normal: [X (n x len(w)), y (n x 1)].",
+                   example: "shape(make_linear(20, w: [2, -1], b: 0.5)[0])") { args in
+                let n = try args.integer(0), bias = try args.number(2), noise = try args.number(3)
+                let weights = args[1].isNil ? Tensor(scalar: 1) : try args.tensor(1)
+                let (x, y, _) = try withGenerator(args, seedArgument: 4) { g in
+                    try rethrowingData(args) { try Datasets.linear(n, weights: weights, features: 0, bias: bias, noise: noise, generator: &g) }
+                }
+                return pair(x, y)
+            },
+        ]
+    }
+}
