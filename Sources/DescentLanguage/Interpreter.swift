@@ -61,6 +61,8 @@ public final class Interpreter {
     /// The session's random numbers: `seed(n)` resets them; the same on every platform.
     public var random = RandomGenerator(seed: Interpreter.defaultSeed)
     public static let defaultSeed: UInt64 = 0
+    /// Whether output goes to a terminal a person watches: train() then draws its progress bar.
+    public var showsProgress = false
 
     public init(output: Output, interrupt: InterruptFlag = InterruptFlag(), maxCallDepth: Int = 10_000) {
         self.output = output

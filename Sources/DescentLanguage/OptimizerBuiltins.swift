@@ -84,28 +84,36 @@ final class OptimizerObject: NativeObject {
 
     private func step(_ args: Arguments) throws -> Value {
         let gradients = try matchingTensors(args[0], like: parameters, path: "grads", args)
-        let rate = try currentRate(site: args.site)
-        var values = tensors.map(\.tensor)
+        if case .rule = method, !args[1].isNil {
+            throw args.error("\(name).step() takes no Hessian; only newton and saddle_free_newton do", argument: 1)
+        }
+        if case .newton = method, args[1].isNil {
+            throw args.error("\(name).step(grads, hessian) needs the Hessian, as hessian(f)(x) computes it")
+        }
         do {
-            switch method {
-            case .rule(let optimizer):
-                guard args[1].isNil else { throw args.error("\(name).step() takes no Hessian; only newton and saddle_free_newton do", argument: 1) }
-                try optimizer.update(&values, gradients: gradients, lr: rate)
-            case .newton(let saddleFree, let damping):
-                guard !args[1].isNil else { throw args.error("\(name).step(grads, hessian) needs the Hessian, as hessian(f)(x) computes it") }
-                let direction = try NewtonStep.direction(gradient: gradients[0], hessian: try args.tensor(1), saddleFree: saddleFree, damping: damping)
-                values[0] = try Tensor.binary(.subtract, values[0], Tensor.binary(.multiply, direction, Tensor(scalar: rate)))
-                values[0] = values[0].detached
-                if values[0].withElements({ $0.contains { !$0.isFinite } }) {
-                    throw OptimizationError("a parameter became \(formatNumber(values[0].elements.first { !$0.isFinite }!)) at step \(steps + 1) (lr = \(formatNumber(rate))); the learning rate is probably too high")
-                }
-            }
+            try apply(gradients, hessian: args[1].isNil ? nil : try args.tensor(1), site: args.site)
         } catch let error as OptimizationError {
             throw args.error(error.message)
         }
+        return .nil
+    }
+
+    /// One update of the parameters by `gradients` (one per parameter tensor), in place.
+    func apply(_ gradients: [Tensor], hessian: Tensor? = nil, site: Node) throws {
+        let rate = try currentRate(site: site)
+        var values = tensors.map(\.tensor)
+        switch method {
+        case .rule(let optimizer):
+            try optimizer.update(&values, gradients: gradients, lr: rate)
+        case .newton(let saddleFree, let damping):
+            let direction = try NewtonStep.direction(gradient: gradients[0], hessian: hessian!, saddleFree: saddleFree, damping: damping)
+            values[0] = try Tensor.binary(.subtract, values[0], Tensor.binary(.multiply, direction, Tensor(scalar: rate))).detached
+            if values[0].withElements({ $0.contains { !$0.isFinite } }) {
+                throw OptimizationError("a parameter became \(formatNumber(values[0].elements.first { !$0.isFinite }!)) at step \(steps + 1) (lr = \(formatNumber(rate))); the learning rate is probably too high")
+            }
+        }
         steps += 1
         for (object, value) in zip(tensors, values) { object.tensor = value }
-        return .nil
     }
 
     private func state(_ args: Arguments) throws -> Value {
@@ -154,7 +162,7 @@ private func matchingTensors(_ value: Value, like parameters: Value, path: Strin
 }
 
 /// `tensors` put back into the shape of `parameters` (for `state()`).
-private func rebuildLike(_ parameters: Value, _ tensors: [Tensor], _ position: inout Int) -> Value {
+func rebuildLike(_ parameters: Value, _ tensors: [Tensor], _ position: inout Int) -> Value {
     switch parameters {
     case .list(let list): return .list(list.items.map { rebuildLike($0, tensors, &position) })
     case .record(let record):
@@ -168,7 +176,7 @@ private func rebuildLike(_ parameters: Value, _ tensors: [Tensor], _ position: i
 }
 
 /// The tensor objects of a parameter structure, in order: a tensor, or lists/records of them.
-private func parameterTensors(_ value: Value, path: String, _ args: Arguments) throws -> [TensorObject] {
+func parameterTensors(_ value: Value, path: String, _ args: Arguments) throws -> [TensorObject] {
     switch value {
     case .object(let object as TensorObject): return [object]
     case .list(let list): return try list.items.enumerated().flatMap { try parameterTensors($1, path: "\(path)[\($0)]", args) }

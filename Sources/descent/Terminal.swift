@@ -115,7 +115,9 @@ enum Files {
 func makeInterpreter() -> Interpreter {
     let interactive = Terminal.isTTY(1)
     let output = Output(flushesEveryWrite: interactive) { Terminal.write(1, $0) }
-    return Interpreter(output: output, interrupt: interruptFlag)
+    let interpreter = Interpreter(output: output, interrupt: interruptFlag)
+    interpreter.showsProgress = interactive
+    return interpreter
 }
 
 func report(_ diagnostic: Diagnostic, _ interpreter: Interpreter) {

@@ -214,6 +214,18 @@ def test_tensors_show_aligned_on_their_own_line_and_complete():
         assert "Out[5]: 2" in run_cell(s.child, "len(ones([2, 5]))")
 
 
+def test_ctrl_c_stops_training_and_returns_the_history():
+    with Session() as s:
+        run_cell(s.child, "let X, Y = make_linear(4096, w: [1, 2], seed: 0)")
+        s.child.sendline("let h = train(fn(p, X, Y) => mse(X @ p, Y), zeros([2, 1]), [X, Y], opt: \"sgd\", lr: 0.01, epochs: 100000, batch_size: 1)")
+        s.child.expect("epoch", timeout=TIMEOUT)
+        time.sleep(0.5)
+        s.child.sendintr()
+        s.child.expect(PROMPT, timeout=TIMEOUT)
+        assert "interrupted after" in plain(s.child.before), plain(s.child.before)
+        assert "Out[3]: true" in run_cell(s.child, "h.interrupted")
+
+
 def test_commands_help_vars_time_reset():
     with Session() as s:
         assert ":vars" in run_cell(s.child, ":help")
