@@ -51,6 +51,12 @@ let package = Package(
             dependencies: ["DescentTensor"],
             swiftSettings: fastRelease
         ),
+        // Search spaces, Hyperband budgets, Gaussian-process Bayesian optimisation.
+        .target(
+            name: "DescentSearch",
+            dependencies: ["DescentTensor"],
+            swiftSettings: fastRelease
+        ),
         // Optimizers and learning-rate schedules as torch.optim computes them.
         .target(
             name: "DescentOptim",
@@ -59,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "DescentLanguage",
-            dependencies: ["DescentTensor", "DescentOptim", "DescentData", .product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: ["DescentTensor", "DescentOptim", "DescentData", "DescentSearch", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: fastRelease
         ),
         .executableTarget(

@@ -11,7 +11,7 @@ import Darwin
 enum Builtins {
     static var all: [BuiltinFunction] {
         output + numbers + collections + strings + control + tensors + tensorMath + linearAlgebra + autodiff + neuralNetworks
-            + optimizers + schedules + data + training
+            + optimizers + schedules + data + training + search
     }
 
     /// Global constants, installed next to the functions.
