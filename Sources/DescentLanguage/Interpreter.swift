@@ -63,6 +63,10 @@ public final class Interpreter {
     public static let defaultSeed: UInt64 = 0
     /// Whether output goes to a terminal a person watches: train() then draws its progress bar.
     public var showsProgress = false
+    /// How many processes a search uses when not told (`workers:`). The command line sets it to
+    /// the number of cores; embedders that run other threads keep 1, since forking a process
+    /// whose other threads hold locks is unsafe.
+    public var defaultWorkers = 1
 
     public init(output: Output, interrupt: InterruptFlag = InterruptFlag(), maxCallDepth: Int = 10_000) {
         self.output = output

@@ -114,6 +114,11 @@ private func significant(_ x: Double) -> String {
 }
 
 private extension String {
+    func replacingNewlines() -> String {
+        String(unicodeScalars.map { $0 == "\n" ? "\u{1}" : ($0 == "\t" ? " " : Character($0)) })
+    }
+    func restoringNewlines() -> String { String(map { $0 == "\u{1}" ? "\n" : $0 }) }
+
     func trimmingTrailingSpaces() -> String {
         var text = self
         while text.last == " " { text.removeLast() }
@@ -137,9 +142,15 @@ private struct SearchRun {
     let usesBudget: Bool
     var trials: [Trial] = []
     var interrupted = false
+    /// Processes that evaluate trials at once (the last argument of every search).
+    let workers: Int
+    /// Trial k runs with the session's random numbers seeded from seedBase + k, so that its
+    /// result does not depend on which worker ran it, or on the trials before it.
+    let seedBase: UInt64
 
-    init(_ args: Arguments, space index: Int, maximize: Bool, usesBudget: Bool) throws {
+    init(_ args: Arguments, space index: Int, maximize: Bool, usesBudget: Bool, seedArgument: Int) throws {
         self.args = args
+        (workers, seedBase) = try SearchRun.parallelism(args, seedArgument: seedArgument)
         objective = try args.function(0)
         self.maximize = maximize
         self.usesBudget = usesBudget
@@ -162,30 +173,141 @@ private struct SearchRun {
 
     func sample(_ generator: inout RandomGenerator) -> [Double] { dimensions.map { _ in generator.uniform() } }
 
-    /// Evaluates the configurations at `budget`, in order; a failing objective marks its trial.
+    static func parallelism(_ args: Arguments, seedArgument: Int?) throws -> (Int, UInt64) {
+        let index = args.count - 1
+        let workers: Int
+        if args[index].isNil {
+            workers = args.ip.defaultWorkers
+        } else {
+            workers = try args.integer(index)
+            guard workers >= 1 else { throw args.error("\(args.function.name)(): workers must be at least 1, got \(workers)", argument: index) }
+        }
+        // From the search's own seed when it has one, so that the same seed gives the same trials.
+        if let seedArgument, !args[seedArgument].isNil {
+            var derived = RandomGenerator(seed: UInt64(max(0, try args.integer(seedArgument))) ^ 0xA5A5_5A5A_F00D_CAFE)
+            return (workers, derived.next())
+        }
+        return (workers, args.ip.random.next())
+    }
+
+    /// Evaluates the configurations at `budget` (in parallel processes when there are several
+    /// workers); results come back in order. A failing objective marks its trial.
     mutating func evaluate(_ units: [[Double]], budget: Double?) throws -> [Trial] {
+        guard !interrupted, !units.isEmpty else { return [] }
+        let first = trials.count
         var results: [Trial] = []
-        for unit in units where !interrupted {
-            let config = config(unit)
-            var trial = Trial(config: config, unit: unit, score: nil, budget: budget ?? 1, seconds: 0, error: nil)
-            let start = seconds()
-            do {
-                let arguments: [Value] = [.record(RecordObject(config.fields))] + (usesBudget ? [.number(budget ?? 1)] : [])
-                let value = try args.call(objective, arguments)
-                switch value {
-                case .number(let x) where !x.isNaN: trial.score = x
-                case .object(let object as TensorObject) where object.tensor.scalarValue.map({ !$0.isNaN }) ?? false:
-                    trial.score = object.tensor.scalarValue
-                case .number: trial.error = "the objective returned nan"
-                default: trial.error = "the objective returned \(value.typeName), not a number"
-                }
-            } catch let diagnostic as Diagnostic {
-                if diagnostic.kind == .interrupted { interrupted = true; break }
-                trial.error = diagnostic.message
+        if workers > 1 && units.count > 1 {
+            results = try evaluateInProcesses(units, budget: budget, first: first)
+        } else {
+            for (position, unit) in units.enumerated() {
+                results.append(runTrial(unit, budget: budget, index: first + position))
+                if results.last!.error == SearchRun.interruptedMarker { break }
             }
-            trial.seconds = seconds() - start
-            results.append(trial)
-            trials.append(trial)
+        }
+        var kept: [Trial] = []
+        for trial in results {
+            if trial.error == SearchRun.interruptedMarker { interrupted = true; continue }
+            kept.append(trial)
+        }
+        trials += kept
+        args.ip.random = RandomGenerator(seed: seedBase &+ UInt64(trials.count) &+ 0x5EED)
+        if args.ip.interrupt.isRaised {
+            args.ip.interrupt.clear()
+            interrupted = true
+        }
+        return kept
+    }
+
+    static let interruptedMarker = "\u{0}interrupted"
+
+    /// One trial, in this process: the objective on the configuration, timed.
+    func runTrial(_ unit: [Double], budget: Double?, index: Int) -> Trial {
+        let config = config(unit)
+        var trial = Trial(config: config, unit: unit, score: nil, budget: budget ?? 1, seconds: 0, error: nil)
+        let start = seconds()
+        args.ip.random = RandomGenerator(seed: seedBase &+ UInt64(index))
+        do {
+            let arguments: [Value] = [.record(RecordObject(config.fields))] + (usesBudget ? [.number(budget ?? 1)] : [])
+            let value = try args.call(objective, arguments)
+            switch value {
+            case .number(let x) where !x.isNaN: trial.score = x
+            case .object(let object as TensorObject) where object.tensor.scalarValue.map({ !$0.isNaN }) ?? false:
+                trial.score = object.tensor.scalarValue
+            case .number: trial.error = "the objective returned nan"
+            default: trial.error = "the objective returned \(value.typeName), not a number"
+            }
+        } catch let diagnostic as Diagnostic {
+            trial.error = diagnostic.kind == .interrupted ? SearchRun.interruptedMarker : diagnostic.message
+        } catch {
+            trial.error = "\(error)"
+        }
+        trial.seconds = seconds() - start
+        return trial
+    }
+
+    /// Forks one process per worker; worker w evaluates trials w, w + workers, ... and writes one
+    /// line per trial (index, score bits, seconds bits, error) to its pipe. The parent reads them
+    /// back in trial order, so the result is the same for any number of workers.
+    func evaluateInProcesses(_ units: [[Double]], budget: Double?, first: Int) throws -> [Trial] {
+        args.ip.output.flush()
+        var children: [(pid: pid_t, reader: Int32)] = []
+        for worker in 0..<min(workers, units.count) {
+            var descriptors: [Int32] = [0, 0]
+            guard pipe(&descriptors) == 0 else { throw args.error("\(args.function.name)(): cannot start a worker: \(String(cString: strerror(errno)))") }
+            let pid = fork()
+            if pid == 0 {
+                close(descriptors[0])
+                var lines = ""
+                for position in stride(from: worker, to: units.count, by: workers) {
+                    let trial = runTrial(units[position], budget: budget, index: first + position)
+                    let error = (trial.error ?? "").replacingNewlines()
+                    lines += "\(position)\t\(String((trial.score ?? .nan).bitPattern, radix: 16))\t\(String(trial.seconds.bitPattern, radix: 16))\t\(error)\n"
+                    if trial.error == SearchRun.interruptedMarker { break }
+                }
+                args.ip.output.flush()
+                let bytes = Array(lines.utf8)
+                var offset = 0
+                while offset < bytes.count {
+                    let written = bytes[offset...].withUnsafeBytes { write(descriptors[1], $0.baseAddress, $0.count) }
+                    if written <= 0 { if errno == EINTR { continue }; break }
+                    offset += written
+                }
+                _exit(0)
+            }
+            close(descriptors[1])
+            guard pid > 0 else {
+                close(descriptors[0])
+                throw args.error("\(args.function.name)(): cannot start a worker: \(String(cString: strerror(errno)))")
+            }
+            children.append((pid, descriptors[0]))
+        }
+        var results = units.map { Trial(config: config($0), unit: $0, score: nil, budget: budget ?? 1, seconds: 0,
+                                        error: "its worker process ended before reporting") }
+        for child in children {
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(child.reader, &buffer, buffer.count)
+                if count > 0 { bytes += buffer[0..<count]; continue }
+                if count < 0 && errno == EINTR { continue }
+                break
+            }
+            close(child.reader)
+            var status: Int32 = 0
+            while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+                let fields = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
+                guard fields.count == 4, let position = Int(fields[0]), position < results.count,
+                      let scoreBits = UInt64(fields[1], radix: 16), let timeBits = UInt64(fields[2], radix: 16) else { continue }
+                let score = Double(bitPattern: scoreBits)
+                results[position].score = score.isNaN ? nil : score
+                results[position].seconds = Double(bitPattern: timeBits)
+                results[position].error = fields[3].isEmpty ? nil : String(fields[3]).restoringNewlines()
+            }
+        }
+        // Trials after an interrupted one never ran.
+        if let stop = results.firstIndex(where: { $0.error == SearchRun.interruptedMarker }) {
+            return Array(results[...stop])
         }
         return results
     }
@@ -257,7 +379,7 @@ extension Builtins {
                 guard !values.isEmpty else { throw args.error("choice() needs at least one value", argument: 0) }
                 return .object(SpaceObject(.choice(values.count), choices: values, text: "choice(\(Value.list(values).reprString))"))
             },
-            define("grid_search(objective, grid, maximize: false)", category,
+            define("grid_search(objective, grid, maximize: false, workers: nil)", category,
                    "objective(config) on every combination of the grid's lists ({lr: [0.1, 0.01], momentum: [0, 0.9]}); lower scores are better unless maximize.",
                    example: "grid_search(fn(c) => (c.x - 2) ** 2, {x: [1, 2, 3]}).best") { args in
                 let grid = try args.record(1)
@@ -279,19 +401,19 @@ extension Builtins {
                 _ = try run.evaluate(units, budget: nil)
                 return run.result()
             },
-            define("random_search(objective, space, trials: 20, seed: nil, maximize: false)", category,
+            define("random_search(objective, space, trials: 20, seed: nil, maximize: false, workers: nil)", category,
                    "objective(config) on configurations drawn at random from the space (Bergstra and Bengio 2012).",
                    example: "random_search(fn(c) => (c.x - 2) ** 2, {x: uniform(0, 4)}, trials: 10, seed: 0).trials.len()") { args in
-                var run = try SearchRun(args, space: 1, maximize: args[4].isTruthy, usesBudget: false)
+                var run = try SearchRun(args, space: 1, maximize: args[4].isTruthy, usesBudget: false, seedArgument: 3)
                 var g = try generator(args, seedArgument: 3)
                 let n = try count(args, 2, "trials")
                 _ = try run.evaluate((0..<n).map { _ in run.sample(&g) }, budget: nil)
                 return run.result()
             },
-            define("successive_halving(objective, space, trials: 27, min_budget: 1, max_budget: 27, eta: 3, seed: nil, maximize: false)", category,
+            define("successive_halving(objective, space, trials: 27, min_budget: 1, max_budget: 27, eta: 3, seed: nil, maximize: false, workers: nil)", category,
                    "objective(config, budget): all trials at min_budget, then the best 1/eta at eta times the budget, up to max_budget.",
                    example: "successive_halving(fn(c, b) => (c.x - 2) ** 2 + 1 / b, {x: uniform(0, 4)}, seed: 0).best_score < 1") { args in
-                var run = try SearchRun(args, space: 1, maximize: args[7].isTruthy, usesBudget: true)
+                var run = try SearchRun(args, space: 1, maximize: args[7].isTruthy, usesBudget: true, seedArgument: 6)
                 var g = try generator(args, seedArgument: 6)
                 let n = try count(args, 2, "trials")
                 let minimum = try positive(args, 3, "min_budget"), maximum = try positive(args, 4, "max_budget"), eta = try positive(args, 5, "eta")
@@ -302,10 +424,10 @@ extension Builtins {
                 try run.halve((0..<n).map { _ in run.sample(&g) }, rungs: rungs)
                 return run.result()
             },
-            define("hyperband(objective, space, max_budget: 81, min_budget: 1, eta: 3, seed: nil, maximize: false)", category,
+            define("hyperband(objective, space, max_budget: 81, min_budget: 1, eta: 3, seed: nil, maximize: false, workers: nil)", category,
                    "objective(config, budget) in Hyperband's brackets (Li et al. 2018): successive halving from many cheap trials to few full ones.",
                    example: "hyperband(fn(c, b) => (c.x - 2) ** 2 + 1 / b, {x: uniform(0, 4)}, max_budget: 9, seed: 0).total_budget") { args in
-                var run = try SearchRun(args, space: 1, maximize: args[6].isTruthy, usesBudget: true)
+                var run = try SearchRun(args, space: 1, maximize: args[6].isTruthy, usesBudget: true, seedArgument: 5)
                 var g = try generator(args, seedArgument: 5)
                 let maximum = try positive(args, 2, "max_budget"), minimum = try positive(args, 3, "min_budget"), eta = try positive(args, 4, "eta")
                 guard eta > 1 else { throw args.error("hyperband(): eta must be above 1, got \(formatNumber(eta))", argument: 4) }
@@ -315,10 +437,10 @@ extension Builtins {
                 }
                 return run.result()
             },
-            define("bayes_search(objective, space, trials: 30, init: 5, seed: nil, maximize: false)", category,
+            define("bayes_search(objective, space, trials: 30, init: 5, seed: nil, maximize: false, workers: nil)", category,
                    "Bayesian optimisation: init random trials, then each next configuration maximises the expected improvement under a Gaussian process fitted to the scores so far.",
                    example: "bayes_search(fn(c) => (c.x - 2) ** 2, {x: uniform(0, 4)}, trials: 8, seed: 0).best_score < 0.1") { args in
-                var run = try SearchRun(args, space: 1, maximize: args[5].isTruthy, usesBudget: false)
+                var run = try SearchRun(args, space: 1, maximize: args[5].isTruthy, usesBudget: false, seedArgument: 4)
                 var g = try generator(args, seedArgument: 4)
                 let n = try count(args, 2, "trials"), initial = min(try count(args, 3, "init"), n)
                 _ = try run.evaluate((0..<initial).map { _ in run.sample(&g) }, budget: nil)
@@ -345,6 +467,7 @@ extension SearchRun {
     /// A run over a space built by the caller (grid_search's lists).
     init(_ args: Arguments, spaceRecord: RecordObject, maximize: Bool) throws {
         self.args = args
+        (workers, seedBase) = try SearchRun.parallelism(args, seedArgument: nil)
         objective = try args.function(0)
         self.maximize = maximize
         usesBudget = false

@@ -117,6 +117,7 @@ func makeInterpreter() -> Interpreter {
     let output = Output(flushesEveryWrite: interactive) { Terminal.write(1, $0) }
     let interpreter = Interpreter(output: output, interrupt: interruptFlag)
     interpreter.showsProgress = interactive
+    interpreter.defaultWorkers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     return interpreter
 }
 

@@ -97,6 +97,23 @@ enum Descent {
         #expect(invalid.stderr.contains("'lots' is not a size"))
     }
 
+    @Test func searchesGiveTheSameTrialsForAnyNumberOfWorkers() throws {
+        let path = try Descent.script("""
+            let space = {lr: log_uniform(1e-4, 1), width: int_uniform(4, 64)}
+            fn objective(c, b) { (log10(c.lr) + 2) ** 2 + c.width / 100 + 0.01 * randn([1])[0] / b }
+            fn scores(workers) {
+                let r = hyperband(objective, space, max_budget: 9, seed: 3, workers: workers)
+                let s = random_search(fn(c) => objective(c, 1), space, trials: 7, seed: 3, workers: workers)
+                [map(r.trials, fn(t) => [t.config, t.score, t.budget]), map(s.trials, fn(t) => t.score)]
+            }
+            let one = scores(1)
+            print(one == scores(2), one == scores(3), one == scores(nil), len(one[0]))
+            """)
+        let result = try Descent.run(["run", path])
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        #expect(result.stdout == "true true true 22\n")
+    }
+
     @Test func missingScriptIsAUsageError() throws {
         let result = try Descent.run(["run", "/nonexistent/lesson.dsc"])
         #expect(result.status == 2)
