@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,7 +49,7 @@ let package = Package(
         // Synthetic data sets and mini-batch index plans.
         .target(
             name: "DescentData",
-            dependencies: ["DescentTensor"],
+            dependencies: ["DescentTensor", .product(name: "SwiftCSV", package: "SwiftCSV")],
             swiftSettings: fastRelease
         ),
         // Search spaces, Hyperband budgets, Gaussian-process Bayesian optimisation.

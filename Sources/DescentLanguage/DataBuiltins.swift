@@ -82,10 +82,75 @@ private func rethrowingData<Result>(_ args: Arguments, _ body: () throws -> Resu
     do { return try body() } catch let error as Datasets.Failure { throw args.error(error.message) }
 }
 
+/// A CSV's cells as numbers, or the first cell that is not one.
+private func numericRows(_ rows: [[String]], firstLine: Int, name: String) throws -> [Double] {
+    var values: [Double] = []
+    values.reserveCapacity(rows.count * (rows.first?.count ?? 0))
+    for (r, row) in rows.enumerated() {
+        for (c, cell) in row.enumerated() {
+            guard let x = Double(cell.trimmingSpaces()) else {
+                throw Datasets.Failure("\(name):\(firstLine + r): column \(c + 1) is \(quoteString(cell)), not a number")
+            }
+            values.append(x)
+        }
+    }
+    return values
+}
+
+/// One of the data sets shipped in lessons/data: [X, y], the last column as labels (names
+/// numbered in order of appearance).
+private func bundledDataSet(_ args: Arguments, file: String) throws -> Value {
+    guard let directory = args.ip.dataDirectory else {
+        throw args.error("\(args.function.name)() cannot find the lessons/data folder; set DESCENT_DATA to it")
+    }
+    let path = directory + "/" + file
+    return try rethrowingData(args) {
+        let (_, rows) = try CSVFile.parse(try CSVFile.readText(path: path), header: true, name: path)
+        let features = rows.map { Array($0.dropLast()) }
+        var names: [String] = []
+        let labels = rows.map { row -> Double in
+            let last = row.last ?? ""
+            if let x = Double(last) { return x }
+            if let index = names.firstIndex(of: last) { return Double(index) }
+            names.append(last)
+            return Double(names.count - 1)
+        }
+        let x = try Tensor(shape: [rows.count, features.first?.count ?? 0], elements: try numericRows(features, firstLine: 2, name: path))
+        return pair(x, try Tensor(shape: [rows.count], elements: labels))
+    }
+}
+
 extension Builtins {
     static var data: [BuiltinFunction] {
         let category = "Data"
         return [
+            define("read_csv(path, header: true)", category,
+                   "A CSV file: with a header, a record of its columns (tensors, or lists of strings for text columns); without, a tensor of its numbers.",
+                   example: "type(read_csv)") { args in
+                let path = try args.string(0)
+                return try rethrowingData(args) {
+                    let (header, rows) = try CSVFile.parse(try CSVFile.readText(path: path), header: args[1].isTruthy, name: path)
+                    guard let header else {
+                        let values = try numericRows(rows, firstLine: 1, name: path)
+                        return .object(TensorObject(try Tensor(shape: [rows.count, rows.first?.count ?? 0], elements: values)))
+                    }
+                    let record = RecordObject()
+                    for (c, name) in header.enumerated() {
+                        let cells = rows.map { $0[c] }
+                        let numbers = cells.compactMap { Double($0.trimmingSpaces()) }
+                        record.fields[name] = numbers.count == cells.count
+                            ? .object(TensorObject(try Tensor(shape: [numbers.count], elements: numbers)))
+                            : .list(cells.map { .str($0) })
+                    }
+                    return .record(record)
+                }
+            },
+            define("load_digits()", category,
+                   "scikit-learn's 1,797 handwritten digits: [X (1797 x 64 pixels, 0 to 16), y (the digit)].",
+                   example: "shape(load_digits()[0])") { args in try bundledDataSet(args, file: "digits.csv") },
+            define("load_iris()", category,
+                   "Fisher's 150 irises: [X (150 x 4 measurements in cm), y (species 0 setosa, 1 versicolor, 2 virginica)].",
+                   example: "shape(load_iris()[0])") { args in try bundledDataSet(args, file: "iris.csv") },
             define("batches(X, Y: nil, size: 32, shuffle: true, drop_last: false, seed: nil)", category,
                    "Mini-batches as PyTorch's DataLoader makes them: each `for xb, yb in batches(X, Y)` is one epoch covering every sample once, in a new order when shuffling.",
                    example: "len(list(batches(zeros([10, 2]), size: 4)))") { args in

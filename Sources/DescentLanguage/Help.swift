@@ -91,7 +91,8 @@ extension Interpreter {
     }
 
     /// docs/BUILTINS.md, generated from the same declarations `help` reads, with each example's result.
-    public static func builtinsMarkdown() -> String {
+    /// `dataDirectory` lets the examples of load_digits() and load_iris() run.
+    public static func builtinsMarkdown(dataDirectory: String?) -> String {
         var out = """
         # Built-in functions
 
@@ -108,7 +109,7 @@ extension Interpreter {
             out += "\n## \(category)\n"
             for f in probe.builtinFunctions where f.category == category {
                 out += "\n### `\(f.signature)`\n\n\(f.summary)\n\n```\n\(f.example)\n"
-                let printed = Interpreter.exampleResult(f.example)
+                let printed = Interpreter.exampleResult(f.example, dataDirectory: dataDirectory)
                 if !printed.isEmpty { out += printed.split(separator: "\n", omittingEmptySubsequences: false).map { "# => \($0)" }.joined(separator: "\n") + "\n" }
                 out += "```\n"
             }
@@ -121,9 +122,10 @@ extension Interpreter {
     }
 
     /// What running an example shows: its printed output, then its value (or its error message).
-    public static func exampleResult(_ code: String) -> String {
+    public static func exampleResult(_ code: String, dataDirectory: String? = nil) -> String {
         var printed: [UInt8] = []
         let interpreter = Interpreter(output: Output(sink: { printed += $0 }))
+        interpreter.dataDirectory = dataDirectory
         var lines: [String] = []
         do {
             let value = try interpreter.run(code, name: "<example>")

@@ -67,6 +67,8 @@ public final class Interpreter {
     /// the number of cores; embedders that run other threads keep 1, since forking a process
     /// whose other threads hold locks is unsafe.
     public var defaultWorkers = 1
+    /// The folder of the bundled data sets (lessons/data), found by the command line.
+    public var dataDirectory: String?
 
     public init(output: Output, interrupt: InterruptFlag = InterruptFlag(), maxCallDepth: Int = 10_000) {
         self.output = output

@@ -35,7 +35,7 @@ struct DescentCommand: ParsableCommand {
     func execute() -> Int32 {
         Limits.apply(maxTensorMemory: limits.maxTensorMemory)
         if builtinsMarkdown {
-            Terminal.write(1, Interpreter.builtinsMarkdown())
+            Terminal.write(1, Interpreter.builtinsMarkdown(dataDirectory: dataDirectory()))
             return 0
         }
         if let code { return runCode(code, name: "-e", arguments: [], showValue: true) }

@@ -118,7 +118,29 @@ func makeInterpreter() -> Interpreter {
     let interpreter = Interpreter(output: output, interrupt: interruptFlag)
     interpreter.showsProgress = interactive
     interpreter.defaultWorkers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    interpreter.dataDirectory = dataDirectory()
     return interpreter
+}
+
+/// lessons/data: from DESCENT_DATA, else the first ancestor of the executable (a build
+/// directory inside the checkout) or of the working directory that holds it.
+func dataDirectory() -> String? {
+    if let configured = getenv("DESCENT_DATA") { return String(cString: configured) }
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    var starts: [String] = []
+    if length > 0 { starts.append(String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
+    if getcwd(&buffer, buffer.count) != nil { starts.append(String(cString: buffer) + "/.") }
+    for start in starts {
+        var directory = start
+        for _ in 0..<8 {
+            guard let slash = directory.lastIndex(of: "/") else { break }
+            directory = String(directory[..<slash])
+            let candidate = (directory.isEmpty ? "" : directory) + "/lessons/data"
+            if access(candidate + "/digits.csv", R_OK) == 0 { return candidate }
+        }
+    }
+    return nil
 }
 
 func report(_ diagnostic: Diagnostic, _ interpreter: Interpreter) {

@@ -136,7 +136,7 @@ import Testing
         for builtin in interpreter.builtinFunctions {
             #expect(!builtin.summary.isEmpty && builtin.summary.hasSuffix("."), "\(builtin.name) summary")
             #expect(interpreter.helpText(forName: builtin.name)?.hasPrefix(builtin.signature) == true)
-            let result = Interpreter.exampleResult(builtin.example)
+            let result = Interpreter.exampleResult(builtin.example, dataDirectory: repositoryRoot + "/lessons/data")
             if builtin.name == "error" {
                 #expect(result.isEmpty, "the error() example should not fail: \(result)")
             } else {
@@ -154,7 +154,7 @@ import Testing
 
     @Test func builtinsMarkdownIsUpToDate() {
         let path = "/" + "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/") + "/docs/BUILTINS.md"
-        #expect(readText(path) == Interpreter.builtinsMarkdown(), "docs/BUILTINS.md is stale: run 'make docs'")
+        #expect(readText(path) == Interpreter.builtinsMarkdown(dataDirectory: repositoryRoot + "/lessons/data"), "docs/BUILTINS.md is stale: run 'make docs'")
     }
 }
 

@@ -49,11 +49,19 @@ func readText(_ path: String) -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
+/// The checkout this test file is in.
+let repositoryRoot: String = {
+    var path = #filePath
+    for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+    return path
+}()
+
 /// Runs `source` in a fresh interpreter on a large stack; returns printed lines and any diagnostic.
 func runScript(_ source: String, name: String = "script.dsc") -> (output: [String], error: Diagnostic?, interpreter: Interpreter) {
     runOnLargeStack {
         var printed: [UInt8] = []
         let interpreter = Interpreter(output: Output { printed += $0 })
+        interpreter.dataDirectory = repositoryRoot + "/lessons/data"
         var failure: Diagnostic?
         do {
             _ = try interpreter.run(source, name: name)
