@@ -282,8 +282,10 @@ enum Builtins {
                    example: "zip([1, 2], [\"a\", \"b\"])") { args in
                 .list(zip(try args.elements(0), try args.elements(1)).map { .list([$0, $1]) })
             },
-            define("keys(r)", "Collections", "The field names of a record, in order.", example: "keys({lr: 0.1, momentum: 0.9})") { args in
-                .list(try args.record(0).fields.keys.map { .str($0) })
+            define("keys(r)", "Collections", "The field names of a record (or of an object such as a search result), in order.",
+                   example: "keys({lr: 0.1, momentum: 0.9})") { args in
+                if case .object(let object) = args[0], !object.fieldNames.isEmpty { return .list(object.fieldNames.map { .str($0) }) }
+                return .list(try args.record(0).fields.keys.map { .str($0) })
             },
             define("values(r)", "Collections", "The field values of a record, in order.", example: "values({lr: 0.1, momentum: 0.9})") { args in
                 .list(Array(try args.record(0).fields.values))
