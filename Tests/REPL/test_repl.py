@@ -226,6 +226,18 @@ def test_ctrl_c_stops_training_and_returns_the_history():
         assert "Out[3]: true" in run_cell(s.child, "h.interrupted")
 
 
+def test_ctrl_c_stops_a_parallel_search_and_keeps_finished_trials():
+    with Session() as s:
+        run_cell(s.child, "fn slow(c) { let t = time(); while time() - t < 0.2 { } ; c.x }")
+        s.child.sendline("let r = random_search(slow, {x: uniform(0, 1)}, trials: 200, seed: 0, workers: 2)")
+        time.sleep(1.5)
+        s.child.sendintr()
+        s.child.expect(PROMPT, timeout=TIMEOUT)
+        out = run_cell(s.child, "[r.interrupted, len(r.trials) > 0, len(r.trials) < 200]")
+        assert "Out[3]: [true, true, true]" in out, out
+        assert "Out[4]: 3" in run_cell(s.child, "1 + 2")
+
+
 def test_commands_help_vars_time_reset():
     with Session() as s:
         assert ":vars" in run_cell(s.child, ":help")
