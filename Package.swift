@@ -52,6 +52,11 @@ let package = Package(
             dependencies: ["DescentTensor", .product(name: "SwiftCSV", package: "SwiftCSV")],
             swiftSettings: fastRelease
         ),
+        // Figures drawn in the terminal (braille) and as SVG.
+        .target(
+            name: "DescentPlot",
+            swiftSettings: fastRelease
+        ),
         // Search spaces, Hyperband budgets, Gaussian-process Bayesian optimisation.
         .target(
             name: "DescentSearch",
@@ -66,7 +71,7 @@ let package = Package(
         ),
         .target(
             name: "DescentLanguage",
-            dependencies: ["DescentTensor", "DescentOptim", "DescentData", "DescentSearch", .product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: ["DescentTensor", "DescentOptim", "DescentData", "DescentSearch", "DescentPlot", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: fastRelease
         ),
         .executableTarget(

@@ -13,6 +13,15 @@ public enum CSVFile {
         }
     }
 
+    /// Writes `text` through a temporary file and a rename, so a failed write leaves any old file whole.
+    public static func writeText(_ text: String, path: String) throws {
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw Datasets.Failure("cannot write '\(path)': \((error as NSError).localizedDescription)")
+        }
+    }
+
     /// The header (when the first line is one) and the rows, every row with as many cells as the
     /// first; a ragged row is an error naming its line.
     public static func parse(_ text: String, header hasHeader: Bool, name: String) throws -> (header: [String]?, rows: [[String]]) {

@@ -11,7 +11,7 @@ import Darwin
 enum Builtins {
     static var all: [BuiltinFunction] {
         output + numbers + collections + strings + control + tensors + tensorMath + linearAlgebra + autodiff + neuralNetworks
-            + optimizers + schedules + data + training + search
+            + optimizers + schedules + data + training + search + plots
     }
 
     /// Global constants, installed next to the functions.

@@ -67,6 +67,10 @@ public final class Interpreter {
     /// the number of cores; embedders that run other threads keep 1, since forking a process
     /// whose other threads hold locks is unsafe.
     public var defaultWorkers = 1
+    /// Plots are drawn this many columns wide, in colour when asked (set by the command line
+    /// from the terminal and NO_COLOR).
+    public var plotWidth = 80
+    public var plotColor = false
     /// The folder of the bundled data sets (lessons/data), found by the command line.
     public var dataDirectory: String?
 

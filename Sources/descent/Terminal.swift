@@ -119,6 +119,9 @@ func makeInterpreter() -> Interpreter {
     interpreter.showsProgress = interactive
     interpreter.defaultWorkers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     interpreter.dataDirectory = dataDirectory()
+    interpreter.plotColor = Terminal.wantsColor(1)
+    var size = winsize()
+    if interactive, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 30 { interpreter.plotWidth = min(Int(size.ws_col), 160) }
     return interpreter
 }
 

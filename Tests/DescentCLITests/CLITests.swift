@@ -114,6 +114,18 @@ enum Descent {
         #expect(result.stdout == "true true true 22\n")
     }
 
+    @Test func plotsSaveAsSVGFiles() throws {
+        let path = NSTemporaryDirectory() + "descent-plot-\(UUID().uuidString).svg"
+        let result = try Descent.run(["-e", "let p = plot([1, 4, 9], title: \"squares\", save: \"\(path)\")\np.save(\"\(path).2.svg\")"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let saved = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(saved.hasPrefix("<?xml") && saved.contains("squares") && saved.hasSuffix("</svg>\n"))
+        #expect(FileManager.default.fileExists(atPath: path + ".2.svg"))
+        let refused = try Descent.run(["-e", "plot([1], save: \"/nonexistent-dir/p.svg\")"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("cannot write '/nonexistent-dir/p.svg'"))
+    }
+
     @Test func missingScriptIsAUsageError() throws {
         let result = try Descent.run(["run", "/nonexistent/lesson.dsc"])
         #expect(result.status == 2)
