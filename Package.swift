@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -74,11 +75,18 @@ let package = Package(
             dependencies: ["DescentTensor", "DescentOptim", "DescentData", "DescentSearch", "DescentPlot", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: fastRelease
         ),
+        // Notebooks in the percent format: parsing, running, export to HTML, Markdown and .ipynb.
+        .target(
+            name: "DescentNotebook",
+            dependencies: ["DescentLanguage", .product(name: "Ink", package: "Ink")],
+            swiftSettings: fastRelease
+        ),
         .executableTarget(
             name: "descent",
             dependencies: [
                 "DescentLanguage",
                 "DescentTensor",
+                "DescentNotebook",
                 "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

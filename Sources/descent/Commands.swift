@@ -21,7 +21,7 @@ struct DescentCommand: ParsableCommand {
         In the REPL, :help lists the commands and help() the built-in functions.
         """,
         version: "descent \(descentVersion)",
-        subcommands: [RunCommand.self]
+        subcommands: [RunCommand.self, LessonCommand.self, ExportCommand.self]
     )
 
     @Option(name: .customShort("e"), parsing: .unconditional, help: ArgumentHelp("Run CODE and print the value of its last expression.", valueName: "CODE"))

@@ -5,6 +5,8 @@ import Darwin
 #endif
 import CEditLine
 import DescentLanguage
+import DescentNotebook
+import Foundation
 
 /// The interactive REPL: libedit line editing, history and completion, numbered cells like a
 /// notebook (`In [3]:` / `Out[3]:`), continuation lines while brackets are open, `:commands`.
@@ -24,7 +26,7 @@ final class REPL {
         (":help", ":help [name]", "list the commands and built-ins, or describe one function"),
         (":vars", ":vars", "show your variables with their types and values"),
         (":load", ":load FILE", "run a script into this session"),
-        (":save", ":save FILE", "write the cells that ran without error as a runnable script"),
+        (":save", ":save FILE", "write the cells that ran without error as a notebook (a runnable script)"),
         (":time", ":time CODE", "run CODE and report how long it took"),
         (":reset", ":reset", "forget every variable and start afresh"),
         (":quit", ":quit", "leave (Ctrl-D does the same)"),
@@ -169,10 +171,13 @@ final class REPL {
         case ":save":
             guard !argument.isEmpty else { Terminal.write(2, "error: usage: :save FILE\n"); break }
             do {
-                try Files.writeAtomically(argument, completedCells.joined())
+                let cells = completedCells.map {
+                    Notebook.Cell(kind: .code, source: $0.trimmingCharacters(in: .whitespacesAndNewlines), firstLine: 1)
+                }
+                try Files.writeAtomically(argument, Notebook(name: argument, cells: cells).text)
                 Terminal.write(1, "saved \(describeCount(completedCells.count, "cell")) to \(argument)\n")
-            } catch {
-                Terminal.write(2, "error: \(error.message)\n")
+            } catch let failure as Files.Failure {
+                Terminal.write(2, "error: \(failure.message)\n")
             }
         case ":time":
             guard !argument.isEmpty else { Terminal.write(2, "error: usage: :time CODE\n"); break }

@@ -23,7 +23,7 @@ func exitForParseError(_ error: Error) -> Never {
 var command: ParsableCommand
 do {
     command = try DescentCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
-    if !(command is DescentCommand || command is RunCommand) {
+    if !(command is DescentCommand || command is RunCommand || command is LessonCommand || command is ExportCommand) {
         try command.run()  // ArgumentParser's own `help` command: it reports through a thrown error
         exit(0)
     }
@@ -36,6 +36,8 @@ let status = runOnLargeStack { () -> Int32 in
     setInterruptDelivery(blocked: false)
     switch command {
     case let run as RunCommand: return run.execute()
+    case let lesson as LessonCommand: return lesson.execute()
+    case let export as ExportCommand: return export.execute()
     case let root as DescentCommand: return root.execute()
     default: return 2
     }
