@@ -4,7 +4,7 @@ BIN_DEBUG := .build/debug/descent
 BIN_RELEASE := .build/release/descent
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release repl test unit-tests script-tests repl-tests bench docs deps clean
+.PHONY: all build release repl test unit-tests script-tests repl-tests notebook-tests test-browser bench docs deps clean
 
 all: build
 
@@ -34,12 +34,33 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory repl-tests
+	$(MAKE) --no-print-directory notebook-tests
 
 repl-tests: deps
 	@python3 -c 'import pexpect' 2>/dev/null || python3 -m pip install -q pexpect 2>/dev/null || \
 		python3 -m pip install -q --break-system-packages pexpect 2>/dev/null || \
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-pexpect >/dev/null)
 	python3 Tests/REPL/test_repl.py $(BIN_DEBUG)
+
+## notebook-tests: export a sample notebook to HTML, Markdown and .ipynb and validate each (nbformat)
+notebook-tests:
+	@python3 -c 'import nbformat' 2>/dev/null || python3 -m pip install -q nbformat 2>/dev/null || \
+		python3 -m pip install -q --break-system-packages nbformat 2>/dev/null || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-nbformat >/dev/null)
+	python3 Tests/Notebooks/test_export.py $(BIN_DEBUG)
+
+## test-browser: (not in CI) export every lesson and the sample notebook to HTML and screenshot them with chromium
+test-browser: build
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null)
+	@mkdir -p build/screenshots
+	@for notebook in lessons/*.dsc Tests/Notebooks/sample.dsc; do \
+		[ -f "$$notebook" ] || continue; \
+		name=$$(basename "$$notebook" .dsc); \
+		$(BIN_DEBUG) export "$$notebook" --to html -o "build/screenshots/$$name.html" || true; \
+		chromium --headless --no-sandbox --disable-gpu --window-size=1200,2400 \
+			--screenshot="build/screenshots/$$name.png" "file://$$(pwd)/build/screenshots/$$name.html" 2>/dev/null; \
+		echo "build/screenshots/$$name.png"; \
+	done
 
 ## bench: the benchmarks of BENCHMARKS.md, side by side with CPython, Lua and NumPy (and PyTorch if installed)
 bench: release

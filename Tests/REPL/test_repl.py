@@ -6,6 +6,7 @@ Each test starts `descent` with a fresh HOME (history, ~/.editrc), TERM=xterm an
 waits for the prompt before typing, and matches what the program prints, never the line being
 edited (libedit redraws it with cursor escapes). See ../shared/notes/libedit-and-fuzzing.md.
 """
+import json
 import os
 import re
 import shutil
@@ -236,6 +237,35 @@ def test_ctrl_c_stops_a_parallel_search_and_keeps_finished_trials():
         out = run_cell(s.child, "[r.interrupted, len(r.trials) > 0, len(r.trials) < 200]")
         assert "Out[3]: [true, true, true]" in out, out
         assert "Out[4]: 3" in run_cell(s.child, "1 + 2")
+
+
+def test_lesson_walks_cells_explores_and_quits():
+    home = tempfile.mkdtemp(prefix="descent-lesson-")
+    sample = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Notebooks", "sample.dsc")
+    env = dict(os.environ, HOME=home, TERM="xterm", LANG="C.UTF-8", XDG_DATA_HOME=home)
+    child = pexpect.spawn(BINARY, ["lesson", sample], env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 120))
+    try:
+        child.expect("A sample notebook")
+        child.expect("a learning rate")
+        child.expect("print\\(\"lr is\", lr\\)")
+        child.send("\r")
+        child.expect("lr is 0.1")
+        child.expect("squares")
+        child.send("e")
+        child.expect(PROMPT)
+        child.sendline("lr * 3")
+        child.expect(r"Out\[1\]:(?:\x1b\[[0-9;]*m)? 0\.30000000000000004")
+        child.expect(PROMPT)
+        child.sendcontrol("d")
+        child.expect("back in the lesson")
+        child.send("q")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0, child.exitstatus
+        progress = json.load(open(os.path.join(home, "descent", "progress.json")))
+        assert progress["lessons"]["sample.dsc"] >= 2, progress
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_commands_help_vars_time_reset():
