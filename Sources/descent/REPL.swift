@@ -176,8 +176,8 @@ final class REPL {
                 }
                 try Files.writeAtomically(argument, Notebook(name: argument, cells: cells).text)
                 Terminal.write(1, "saved \(describeCount(completedCells.count, "cell")) to \(argument)\n")
-            } catch let failure as Files.Failure {
-                Terminal.write(2, "error: \(failure.message)\n")
+            } catch {
+                Terminal.write(2, "error: \(error.message)\n")
             }
         case ":time":
             guard !argument.isEmpty else { Terminal.write(2, "error: usage: :time CODE\n"); break }
