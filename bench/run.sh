@@ -33,6 +33,7 @@ for round in 1 2 3; do
 done
 
 echo "overhead: $("$descent" run "$here/overhead.dsc" | tr '\n' ' ')"
+echo "plots (seconds per drawing): $("$descent" run "$here/plots.dsc")"
 echo "search (64 random-search trials, 1 worker and $(nproc)): $("$descent" run "$here/search.dsc" "$(nproc)")"
 echo
 
