@@ -342,6 +342,21 @@ enum Builtins {
             define("error(message)", "Control", "Stops the program with an error showing message.", example: "let lr = 0.1; if lr <= 0 { error(\"lr must be positive\") }") { args in
                 throw args.error(args[0].displayString)
             },
+            define("attempt(f)", "Control",
+                   "Calls f() and returns {ok: true, value} or, if it stops with an error, {ok: false, error: message} instead of stopping the program.",
+                   example: "attempt(fn() => [1] + 1).error") { args in
+                let f = try args.function(0)
+                let record = RecordObject()
+                do {
+                    let value = try args.call(f, [])
+                    record.fields["ok"] = .bool(true)
+                    record.fields["value"] = value
+                } catch let diagnostic as Diagnostic where diagnostic.kind != .interrupted {
+                    record.fields["ok"] = .bool(false)
+                    record.fields["error"] = .str(diagnostic.message)
+                }
+                return .record(record)
+            },
             define("time()", "Control", "Seconds since the Unix epoch, with sub-microsecond resolution; subtract two to time code.",
                    example: "time() > 0") { _ in
                 var now = timespec()

@@ -379,7 +379,9 @@ extension Builtins {
                    example: "schedule_table(step_lr(0.1, 2), 5)") { args in
                 let schedule = try args.function(0)
                 let steps = try args.integer(1)
-                guard steps >= 0 else { throw args.error("schedule_table() needs steps of at least 0, got \(steps)", argument: 1) }
+                guard steps >= 0, steps <= Schedule.maxStep else {
+                    throw args.error("schedule_table() needs steps from 0 to \(Schedule.maxStep), got \(steps)", argument: 1)
+                }
                 var rates: [Double] = []
                 for t in 0..<steps {
                     if t & 1023 == 0 { try args.ip.checkInterrupt(at: args.span) }

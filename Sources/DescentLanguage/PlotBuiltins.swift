@@ -245,7 +245,9 @@ extension Builtins {
                 let series = try items.map { name, schedule -> Figure.Series in
                     let rates = try (0..<steps).map { t -> Double in
                         let value = try args.call(schedule, .number(Double(t)))
-                        guard case .number(let x) = value else { throw args.error("schedule_plot(): \(name) returned \(value.typeName) at step \(t)", argument: 0) }
+                        guard case .number(let x) = value else {
+                            throw args.error("schedule_plot(): \(name.isEmpty ? "the schedule" : name) returned \(value.typeName) at step \(t); it must return a number", argument: 0)
+                        }
                         return x
                     }
                     return .init(name: name, xs: (0..<steps).map(Double.init), ys: rates)

@@ -419,6 +419,9 @@ extension Builtins {
                 let minimum = try positive(args, 3, "min_budget"), maximum = try positive(args, 4, "max_budget"), eta = try positive(args, 5, "eta")
                 guard eta > 1 else { throw args.error("successive_halving(): eta must be above 1, got \(formatNumber(eta))", argument: 5) }
                 guard maximum >= minimum else { throw args.error("successive_halving(): max_budget must be at least min_budget", argument: 4) }
+                guard Hyperband.maxBracket(maxBudget: maximum, minBudget: minimum, eta: eta) <= 64 else {
+                    throw args.error("successive_halving(): max_budget / min_budget spans more than 64 rungs of eta \(formatNumber(eta)); raise eta", argument: 5)
+                }
                 let rungs = Hyperband.bracket(configurations: n, budget: minimum,
                                               rungs: Hyperband.maxBracket(maxBudget: maximum, minBudget: minimum, eta: eta), eta: eta)
                 try run.halve((0..<n).map { _ in run.sample(&g) }, rungs: rungs)
@@ -432,6 +435,13 @@ extension Builtins {
                 let maximum = try positive(args, 2, "max_budget"), minimum = try positive(args, 3, "min_budget"), eta = try positive(args, 4, "eta")
                 guard eta > 1 else { throw args.error("hyperband(): eta must be above 1, got \(formatNumber(eta))", argument: 4) }
                 guard maximum >= minimum else { throw args.error("hyperband(): max_budget must be at least min_budget", argument: 2) }
+                guard Hyperband.maxBracket(maxBudget: maximum, minBudget: minimum, eta: eta) <= 64 else {
+                    throw args.error("hyperband(): max_budget / min_budget spans more than 64 rungs of eta \(formatNumber(eta)); raise eta or min_budget", argument: 4)
+                }
+                let planned = Hyperband.trialCount(maxBudget: maximum, minBudget: minimum, eta: eta)
+                guard planned <= 1_000_000 else {
+                    throw args.error("hyperband(): max_budget \(formatNumber(maximum)), min_budget \(formatNumber(minimum)) and eta \(formatNumber(eta)) would make \(formatNumber(planned)) trials; the limit is 1000000 (raise eta or min_budget)")
+                }
                 for rungs in Hyperband.brackets(maxBudget: maximum, minBudget: minimum, eta: eta) where !run.interrupted {
                     try run.halve((0..<rungs[0].configurations).map { _ in run.sample(&g) }, rungs: rungs)
                 }

@@ -83,6 +83,7 @@ extension Builtins {
 private func train(_ args: Arguments) throws -> Value {
     let loss = try args.function(0)
     let (x, y) = try dataPair(args[2], "data", args, argument: 2)
+    guard x.shape[0] > 0 else { throw args.error("train() needs at least one sample in data", argument: 2) }
     let optimizer: OptimizerObject
     switch args[3] {
     case .object(let existing as OptimizerObject):

@@ -150,7 +150,7 @@ struct Canvas {
     private static let dotBits: [[UInt8]] = [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]]
 
     mutating func dot(_ point: (Double, Double), color: Int) {
-        guard point.0.isFinite, point.1.isFinite else { return }
+        guard point.0.isFinite, point.1.isFinite, Swift.abs(point.0) < 1e9, Swift.abs(point.1) < 1e9 else { return }
         let x = Int(point.0.rounded()), y = Int(point.1.rounded())
         guard x >= 0, y >= 0, x < columns * 2, y < rows * 4 else { return }
         let cell = (y / 4) * columns + x / 2
@@ -169,6 +169,7 @@ struct Canvas {
     }
 
     mutating func mark(_ point: (Double, Double), _ glyph: Character, color: Int) {
+        guard point.0.isFinite, point.1.isFinite, Swift.abs(point.0) < 1e9, Swift.abs(point.1) < 1e9 else { return }
         let x = Int(point.0.rounded()) / 2, y = Int(point.1.rounded()) / 4
         guard x >= 0, y >= 0, x < columns, y < rows else { return }
         glyphs[y * columns + x] = glyph

@@ -55,11 +55,23 @@ public enum Hyperband {
         }
     }
 
-    /// s_max = floor(log_eta(R / r_min)), computed without the rounding error of a logarithm.
-    public static func maxBracket(maxBudget: Double, minBudget: Double, eta: Double) -> Int {
+    /// s_max = floor(log_eta(R / r_min)), computed without the rounding error of a logarithm
+    /// (stopping at `limit + 1`: callers refuse more rungs than that).
+    public static func maxBracket(maxBudget: Double, minBudget: Double, eta: Double, limit: Int = 64) -> Int {
         var s = 0
-        while minBudget * pow(eta, Double(s + 1)) <= maxBudget * (1 + 1e-12) { s += 1 }
+        while s <= limit && minBudget * pow(eta, Double(s + 1)) <= maxBudget * (1 + 1e-12) { s += 1 }
         return s
+    }
+
+    /// The trials Hyperband would run, without building its brackets.
+    public static func trialCount(maxBudget: Double, minBudget: Double, eta: Double) -> Double {
+        let sMax = maxBracket(maxBudget: maxBudget, minBudget: minBudget, eta: eta)
+        var total = 0.0
+        for s in 0...sMax {
+            let n = (Double(sMax + 1) * pow(eta, Double(s)) / Double(s + 1) - 1e-9).rounded(.up)
+            for i in 0...s { total += (n / pow(eta, Double(i)) + 1e-9).rounded(.down) }
+        }
+        return total
     }
 
     /// All brackets, from the most exploratory (s = s_max) to plain random search (s = 0):
