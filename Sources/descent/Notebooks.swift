@@ -91,25 +91,26 @@ struct LessonCommand: ParsableCommand {
                 return 0
             }
             let progress = Progress.load()
-            for (number, path) in lessons.enumerated() {
+            for path in lessons {
                 let notebook = (try? Files.read(path)).map { Notebook(parsing: $0, name: path) }
                 let total = notebook?.cells.count ?? 0
                 let reached = min(progress.reached(path), total)
                 let status = reached == 0 ? "not started" : reached >= total ? "done" : "\(reached)/\(total) cells"
-                Terminal.write(1, "  \(number + 1)  \(notebook?.title ?? path)  (\(status))\n")
+                Terminal.write(1, "  \(lessonNumber(path).map(String.init) ?? "-")  \(notebook?.title ?? path)  (\(status))\n")
             }
             Terminal.write(1, "Run 'descent lesson N' to start one.\n")
             return 0
         }
-        let path: String
-        if let number = Int(target), number >= 1, number <= lessons.count {
-            path = lessons[number - 1]
-        } else {
-            path = target
+        // A number names the lesson whose file starts with it (lesson 1 is 01-...).
+        let path = Int(target).flatMap { number in lessons.first { lessonNumber($0) == number } } ?? target
+        if let number = Int(target), path == target {
+            let available = lessons.compactMap(lessonNumber).map(String.init).joined(separator: ", ")
+            Terminal.write(2, "error: there is no lesson \(number)\(available.isEmpty ? "" : "; the lessons are \(available)") ('descent lesson' lists them)\n")
+            return 2
         }
         let text: String
         do { text = try Files.read(path) } catch {
-            Terminal.write(2, "error: \(error.message)\(Int(target) != nil ? " (there are \(lessons.count) lessons)" : "")\n")
+            Terminal.write(2, "error: \(error.message)\n")
             return 2
         }
         installInterruptHandler(restart: false)
@@ -119,6 +120,11 @@ struct LessonCommand: ParsableCommand {
 
 func lessonsDirectory() -> String? {
     dataDirectory().map { ($0 as NSString).deletingLastPathComponent }
+}
+
+/// The number a lesson's file name starts with: 1 for 01-learning-rate-decay.dsc.
+func lessonNumber(_ path: String) -> Int? {
+    Int(String((path as NSString).lastPathComponent.prefix { $0.isNumber }))
 }
 
 /// The lessons, `lessons/*.dsc` in name order.
