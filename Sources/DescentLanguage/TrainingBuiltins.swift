@@ -148,7 +148,7 @@ private func train(_ args: Arguments) throws -> Value {
                 if verbose && args.ip.showsProgress && monotonicSeconds() - lastDrawn > 0.1 {
                     lastDrawn = monotonicSeconds()
                     let rate = Double(index + 1) / max(monotonicSeconds() - epochStart, 1e-9)
-                    args.ip.output.write("\r" + progressLine(epoch, epochs, index + 1, plan.count, total / Double(seen), nil, stepRates.last!, rate))
+                    args.ip.output.write("\r" + progressLine(epoch, epochs, index + 1, plan.count, total / Double(seen), nil, stepRates.last!, rate) + "\u{1B}[K")
                     args.ip.output.flush()
                 }
             }
@@ -163,7 +163,8 @@ private func train(_ args: Arguments) throws -> Value {
             if verbose {
                 let rate = Double(plan.count) / max(monotonicSeconds() - epochStart, 1e-9)
                 let line = progressLine(epoch, epochs, plan.count, plan.count, trainLoss, validationLosses.last, stepRates.last ?? .nan, rate)
-                args.ip.output.write((args.ip.showsProgress ? "\r" : "") + line + "\n")
+                // On a terminal the final line overwrites the in-progress one, which may be longer.
+                args.ip.output.write(args.ip.showsProgress ? "\r" + line + "\u{1B}[K\n" : line + "\n")
             }
             if monitored < best - minDelta {
                 best = monitored
@@ -216,7 +217,14 @@ private func progressLine(_ epoch: Int, _ epochs: Int, _ done: Int, _ total: Int
     let epochText = String(repeating: " ", count: max(0, String(epochs).count - String(epoch).count)) + "\(epoch)/\(epochs)"
     var line = "epoch \(epochText)  [\(bar)]  loss \(fixed(loss))"
     if let validation { line += "  val \(fixed(validation))" }
-    return line + "  lr \(formatNumber(rate))  \(Int(speed.rounded())) steps/s"
+    return line + "  lr \(formatNumber(roundedToSignificantDigits(rate, 4)))  \(Int(speed.rounded())) steps/s"
+}
+
+/// A rate such as 0.020000000000000004 reads 0.02 on a progress line.
+private func roundedToSignificantDigits(_ x: Double, _ digits: Int) -> Double {
+    guard x.isFinite, x != 0 else { return x }
+    let scale = pow(10, Double(digits) - (log10(Swift.abs(x))).rounded(.up))
+    return (x * scale).rounded() / scale
 }
 
 /// Four decimals, as the progress line shows losses: `0.0350`.
