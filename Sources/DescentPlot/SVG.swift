@@ -31,7 +31,10 @@ public struct SVGWriter {
     }
 
     private func body(_ figure: Figure) -> String {
-        let left = 64.0, right = 20.0 + (legendEntries(figure).isEmpty ? 0 : 110), top = figure.title == nil ? 16.0 : 36, bottom = 48.0
+        // About 7 px per character of a 12 px sans-serif label, so long series names stay inside the image.
+        let longestName = legendEntries(figure).map { $0.1.count }.max()
+        let legendWidth = longestName.map { min(260, max(110, 30 + 7 * Double($0))) } ?? 0
+        let left = 64.0, right = 20.0 + legendWidth, top = figure.title == nil ? 16.0 : 36, bottom = 48.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let (xRange, yRange) = figure.ranges()
         func x(_ value: Double) -> Double { left + (value - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * plotWidth }
