@@ -92,7 +92,7 @@ extension Builtins {
         let common = "title: nil, xlabel: nil, ylabel: nil, save: nil"
         return [
             define("plot(a, b: nil, \(common), logy: false, xlim: nil, ylim: nil)", category,
-                   "A line plot of y, of y against x (plot(x, y)), or of several named series ({constant: h1.loss, cosine: h2.loss}) with a legend. Shown in the terminal; save: \"file.svg\" writes SVG.",
+                   "A line plot of y, of y against x (plot(x, y)), or of several named series ({constant: h1.loss, cosine: h2.loss}, or records of x and of y values with the same names) with a legend. Shown in the terminal; save: \"file.svg\" writes SVG.",
                    example: "type(plot([1, 4, 9]))") { args in
                 var series: [Figure.Series] = []
                 switch (args[0], args[1]) {
@@ -104,6 +104,15 @@ extension Builtins {
                 case (_, .nil):
                     let ys = try plotNumbers(args[0], args, 0)
                     series.append(.init(name: "", xs: ys.indices.map(Double.init), ys: ys))
+                case (.record(let xRecord), .record(let yRecord)):
+                    for (name, value) in yRecord.fields {
+                        guard let xValue = xRecord.fields[name] else {
+                            throw args.error("plot(x, y): series '\(name)' has y values but no x values; x has \(xRecord.fields.keys.joined(separator: ", "))", argument: 0)
+                        }
+                        let xs = try plotNumbers(xValue, args, 0), ys = try plotNumbers(value, args, 1)
+                        guard xs.count == ys.count else { throw args.error("plot(x, y): series '\(name)' has \(xs.count) x and \(ys.count) y values", argument: 1) }
+                        series.append(.init(name: name, xs: xs, ys: ys))
+                    }
                 default:
                     let xs = try plotNumbers(args[0], args, 0), ys = try plotNumbers(args[1], args, 1)
                     guard xs.count == ys.count else { throw args.error("plot(x, y) needs as many x as y values: \(xs.count) and \(ys.count)", argument: 1) }
@@ -112,7 +121,7 @@ extension Builtins {
                 return try finish(Figure(kind: .lines, series: series), args, options: optionPositions(args))
             },
             define("scatter(X, Y: nil, labels: nil, \(common))", category,
-                   "Points: the rows of X ([n, 2]) or X against Y, one colour per label.",
+                   "Points: the rows of X ([n, 2]) or X against Y, one colour per label (numbers or names).",
                    example: "type(scatter(tensor([[0, 1], [1, 0]]), labels: [0, 1]))") { args in
                 var xs: [Double], ys: [Double]
                 if args[1].isNil {
@@ -128,11 +137,11 @@ extension Builtins {
                 if args[2].isNil {
                     series = [.init(name: "", xs: xs, ys: ys)]
                 } else {
-                    let labels = try plotNumbers(args[2], args, 2)
-                    guard labels.count == xs.count else { throw args.error("scatter(): one label per point: \(xs.count) points and \(labels.count) labels", argument: 2) }
-                    for label in Array(Set(labels)).sorted() {
-                        let chosen = labels.indices.filter { labels[$0] == label }
-                        series.append(.init(name: formatNumber(label), xs: chosen.map { xs[$0] }, ys: chosen.map { ys[$0] }))
+                    let (names, order) = try scatterLabels(args[2], args)
+                    guard names.count == xs.count else { throw args.error("scatter(): one label per point: \(xs.count) points and \(names.count) labels", argument: 2) }
+                    for label in order {
+                        let chosen = names.indices.filter { names[$0] == label }
+                        series.append(.init(name: label, xs: chosen.map { xs[$0] }, ys: chosen.map { ys[$0] }))
                     }
                 }
                 return try finish(Figure(kind: .points, series: series), args, options: optionPositions(args))
@@ -295,4 +304,22 @@ extension Builtins {
             },
         ]
     }
+}
+
+/// Each point's label and the legend's order: class numbers sort numerically, names ("grid", "random")
+/// keep the order they first appear in.
+private func scatterLabels(_ value: Value, _ args: Arguments) throws -> (names: [String], order: [String]) {
+    if case .list(let list) = value, let first = list.items.first, case .string = first {
+        let names = try list.items.map { item in
+            guard case .string(let text) = item else {
+                throw args.error("scatter(): labels must be all numbers or all strings, got \(item.typeName) among strings", argument: 2)
+            }
+            return text.value
+        }
+        var order: [String] = []
+        for name in names where !order.contains(name) { order.append(name) }
+        return (names, order)
+    }
+    let numbers = try plotNumbers(value, args, 2)
+    return (numbers.map(formatNumber), Set(numbers).sorted().map(formatNumber))
 }

@@ -61,8 +61,14 @@ public struct Figure: Sendable {
             if low == high { return (low - 1)...(high + 1) }
             return low...high
         }
-        let y = yLimits.map { logY ? log10(max($0.lowerBound, 1e-300))...log10(max($0.upperBound, 1e-300)) : $0 } ?? padded(ys)
-        return (xLimits ?? padded(xs), y)
+        // Points on the edge of the data range would be cut in half by the frame; a margin keeps them whole.
+        func margined(_ range: ClosedRange<Double>) -> ClosedRange<Double> {
+            guard kind == .points else { return range }
+            let margin = (range.upperBound - range.lowerBound) * 0.04
+            return (range.lowerBound - margin)...(range.upperBound + margin)
+        }
+        let y = yLimits.map { logY ? log10(max($0.lowerBound, 1e-300))...log10(max($0.upperBound, 1e-300)) : $0 } ?? margined(padded(ys))
+        return (xLimits ?? margined(padded(xs)), y)
     }
 }
 
@@ -80,6 +86,29 @@ public func niceTicks(_ range: ClosedRange<Double>, count: Int) -> [Double] {
         tick += step
     }
     return ticks
+}
+
+/// Tick positions on a log axis, in log10 units: whole decades over a wide range, 1-2-5 steps within
+/// a narrower one, and plain nice numbers when the range is a fraction of a decade.
+public func logTicks(_ range: ClosedRange<Double>, count: Int) -> [Double] {
+    let span = range.upperBound - range.lowerBound
+    guard span > 0, span.isFinite else { return [range.lowerBound] }
+    if span >= 2 { return niceTicks(range, count: count).filter { $0 == $0.rounded() } }
+    var ticks: [Double] = []
+    for decade in Int(range.lowerBound.rounded(.down))...Int(range.upperBound.rounded(.up)) {
+        for mantissa in [1.0, 2, 5] {
+            let position = Double(decade) + log10(mantissa)
+            if range.contains(position) { ticks.append(position) }
+        }
+    }
+    if ticks.count >= 2 { return ticks }
+    return niceTicks(pow(10, range.lowerBound)...pow(10, range.upperBound), count: count).filter { $0 > 0 }.map(log10)
+}
+
+/// Ticks for the y axis: nice numbers, or `logTicks` on a log axis.
+func yTickPositions(_ figure: Figure, _ range: ClosedRange<Double>, count: Int) -> [Double] {
+    if figure.kind == .heatmap { return [] }
+    return figure.logY ? logTicks(range, count: count) : niceTicks(range, count: count)
 }
 
 /// A tick label: short, no trailing zeros (0.25, 1e-04, 1500).

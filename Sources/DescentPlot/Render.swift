@@ -27,7 +27,7 @@ public struct TerminalRenderer {
             return parts.joined(separator: "\n\n")
         }
         let (xRange, yRange) = figure.ranges()
-        let yTicks = figure.kind == .heatmap ? [] : niceTicks(yRange, count: max(2, height / 4))
+        let yTicks = yTickPositions(figure, yRange, count: max(2, height / 4))
         let yLabels = yTicks.map { tickLabel($0, logScale: figure.logY) }
         let labelWidth = max(yLabels.map(\.count).max() ?? 1, 1)
         let plotWidth = max(width - labelWidth - 2, 10)

@@ -47,7 +47,7 @@ public struct SVGWriter {
         // Grid and ticks.
         let xTicks: [(Double, String)] = figure.kind == .bars ? figure.categories.enumerated().map { (Double($0), $1) }
             : figure.kind == .heatmap ? [] : niceTicks(xRange, count: 6).map { ($0, tickLabel($0)) }
-        let yTicks = figure.kind == .heatmap ? [] : niceTicks(yRange, count: 5)
+        let yTicks = yTickPositions(figure, yRange, count: 5)
         for (value, label) in xTicks {
             out += "<line x1=\"\(number(x(value)))\" y1=\"\(number(top))\" x2=\"\(number(x(value)))\" y2=\"\(number(top + plotHeight))\" stroke=\"#eeeeee\"/>\n"
             out += "<text x=\"\(number(x(value)))\" y=\"\(number(top + plotHeight + 16))\" text-anchor=\"middle\" class=\"tick\">\(escape(label))</text>\n"

@@ -7,6 +7,7 @@ import subprocess, sys, os
 for name, body in [
     ("line_plot", 'print(plot({constant: exp(-arange(40) / 10), cosine: schedule_table(cosine_lr(1, 40), 40)}, title: "loss", xlabel: "step", ylabel: "rate"))'),
     ("scatter_plot", 'let X, y = make_blobs(40, centers: tensor([[0, 0], [4, 4]]), std: 0.5, seed: 1)\nprint(scatter(X, labels: y, title: "blobs"))'),
+    ("scatter_named_plot", 'print(scatter(tensor([[0.1, 0.1], [0.5, 0.9], [0.3, 0.6], [0.8, 0.2]]), labels: ["random", "grid", "random", "grid"], title: "trials"))'),
     ("contour_plot", 'let f = fn(v) => v[0] ** 2 + 3 * v[1] ** 2\nlet r = minimize(f, tensor([1.8, 1.5]), opt: "sgd", lr: 0.1, steps: 15)\nprint(contour(f, paths: {sgd: r}, levels: 4, resolution: 30, title: "bowl"))'),
     ("heatmap_plot", 'print(heatmap(tensor([[0, 1, 2], [3, 4, 5]]), title: "matrix"))'),
     ("bar_plot", 'print(bar(["sgd", "momentum", "adam"], [0.31, 0.12, 0.08], title: "final loss"))'),
