@@ -278,9 +278,11 @@ enum Builtins {
                    example: "enumerate([\"a\", \"b\"])") { args in
                 .list(try args.elements(0).enumerated().map { .list([.number(Double($0.offset)), $0.element]) })
             },
-            define("zip(xs, ys)", "Collections", "A list of [x, y] pairs, as long as the shorter input.",
+            define("zip(lists...)", "Collections", "A list of [x, y, ...] tuples taking one element from each list, as long as the shortest.",
                    example: "zip([1, 2], [\"a\", \"b\"])") { args in
-                .list(zip(try args.elements(0), try args.elements(1)).map { .list([$0, $1]) })
+                let lists = try (0..<args.count).map { try args.elements($0) }
+                let length = lists.map(\.count).min() ?? 0
+                return .list((0..<length).map { index in .list(lists.map { $0[index] }) })
             },
             define("keys(r)", "Collections", "The field names of a record (or of an object such as a search result), in order.",
                    example: "keys({lr: 0.1, momentum: 0.9})") { args in
