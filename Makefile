@@ -4,7 +4,7 @@ BIN_DEBUG := .build/debug/descent
 BIN_RELEASE := .build/release/descent
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release repl test unit-tests script-tests repl-tests notebook-tests test-browser bench docs deps clean
+.PHONY: all build release repl test unit-tests script-tests repl-tests notebook-tests lesson-tests test-browser bench docs deps clean
 
 all: build
 
@@ -35,6 +35,7 @@ test: deps
 	$(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory repl-tests
 	$(MAKE) --no-print-directory notebook-tests
+	$(MAKE) --no-print-directory lesson-tests
 
 repl-tests: deps
 	@python3 -c 'import pexpect' 2>/dev/null || python3 -m pip install -q pexpect 2>/dev/null || \
@@ -48,6 +49,10 @@ notebook-tests:
 		python3 -m pip install -q --break-system-packages nbformat 2>/dev/null || \
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-nbformat >/dev/null)
 	python3 Tests/Notebooks/test_export.py $(BIN_DEBUG)
+
+## lesson-tests: run every lesson (asserting its claims) and export it, with a release build as the lessons are sized for one
+lesson-tests: release
+	python3 Tests/Notebooks/test_lessons.py $(BIN_RELEASE)
 
 ## test-browser: (not in CI) export every lesson and the sample notebook to HTML and screenshot them with chromium
 test-browser: build

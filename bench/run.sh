@@ -35,6 +35,11 @@ done
 echo "overhead: $("$descent" run "$here/overhead.dsc" | tr '\n' ' ')"
 echo "plots (seconds per drawing): $("$descent" run "$here/plots.dsc")"
 echo "search (64 random-search trials, 1 worker and $(nproc)): $("$descent" run "$here/search.dsc" "$(nproc)")"
+# Lessons have no reference program: their budget is 30 s each with a release build.
+for lesson in "$here"/../lessons/*.dsc; do
+    hyperfine -N --runs 3 --export-json "$out/lesson.json" "$descent run $lesson" > /dev/null
+    echo "lesson $(basename "$lesson"): $(python3 -c 'import json, sys; print("%.2f s" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$out/lesson.json") (median of 3)"
+done
 echo
 
 python3 - "$out" <<'PY'
