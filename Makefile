@@ -4,7 +4,7 @@ BIN_DEBUG := .build/debug/descent
 BIN_RELEASE := .build/release/descent
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release repl test unit-tests script-tests repl-tests notebook-tests lesson-tests test-browser bench docs deps clean
+.PHONY: all build release repl test unit-tests script-tests repl-tests notebook-tests lesson-tests course-tests pexpect test-browser bench docs deps clean
 
 all: build
 
@@ -36,12 +36,19 @@ test: deps
 	$(MAKE) --no-print-directory repl-tests
 	$(MAKE) --no-print-directory notebook-tests
 	$(MAKE) --no-print-directory lesson-tests
+	$(MAKE) --no-print-directory course-tests
 
-repl-tests: deps
+repl-tests: deps pexpect
+	python3 Tests/REPL/test_repl.py $(BIN_DEBUG)
+
+## course-tests: init, exercises, grade, hint, solution, reset, quiz and watch (through a pty) end to end; every exercise fails untouched and passes solved
+course-tests: release pexpect
+	python3 Tests/Course/test_course.py $(BIN_RELEASE)
+
+pexpect:
 	@python3 -c 'import pexpect' 2>/dev/null || python3 -m pip install -q pexpect 2>/dev/null || \
 		python3 -m pip install -q --break-system-packages pexpect 2>/dev/null || \
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-pexpect >/dev/null)
-	python3 Tests/REPL/test_repl.py $(BIN_DEBUG)
 
 ## notebook-tests: export a sample notebook to HTML, Markdown and .ipynb and validate each (nbformat)
 notebook-tests:

@@ -81,12 +81,19 @@ let package = Package(
             dependencies: ["DescentLanguage", .product(name: "Ink", package: "Ink")],
             swiftSettings: fastRelease
         ),
+        // Exercises, workspaces, quizzes and the progress file: what the course commands share.
+        .target(
+            name: "DescentCourse",
+            dependencies: ["DescentLanguage"],
+            swiftSettings: fastRelease
+        ),
         .executableTarget(
             name: "descent",
             dependencies: [
                 "DescentLanguage",
                 "DescentTensor",
                 "DescentNotebook",
+                "DescentCourse",
                 "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -101,6 +108,10 @@ let package = Package(
             name: "DescentOptimTests",
             dependencies: ["DescentOptim", "DescentTensor"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "DescentCourseTests",
+            dependencies: ["DescentCourse"]
         ),
         .testTarget(
             name: "DescentNotebookTests",

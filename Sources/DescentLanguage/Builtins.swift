@@ -10,7 +10,7 @@ import Darwin
 /// and its body.
 enum Builtins {
     static var all: [BuiltinFunction] {
-        output + numbers + collections + strings + control + tensors + tensorMath + linearAlgebra + autodiff + neuralNetworks
+        output + numbers + collections + strings + control + checks + tensors + tensorMath + linearAlgebra + autodiff + neuralNetworks
             + optimizers + schedules + data + training + search + plots
     }
 

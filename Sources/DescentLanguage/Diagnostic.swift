@@ -1,6 +1,6 @@
 /// A mistake found in a program, located in its source: the one thing learners see most.
 public struct Diagnostic: Error, Sendable {
-    public enum Kind: Sendable { case error, interrupted }
+    public enum Kind: Sendable { case error, interrupted, checkFailed }
 
     /// One function the error passed through on its way out, innermost first.
     public struct Frame: Sendable {
@@ -41,8 +41,13 @@ public struct DiagnosticRenderer {
 
     public func render(_ diagnostic: Diagnostic) -> String {
         var out = ""
-        let label = diagnostic.kind == .error ? paint("error:", "1;31") : paint("interrupted", "1;33")
-        let message = diagnostic.kind == .error ? " " + paint(diagnostic.message, "1") : ""
+        let label: String
+        switch diagnostic.kind {
+        case .error: label = paint("error:", "1;31")
+        case .checkFailed: label = paint("check failed:", "1;31")
+        case .interrupted: label = paint("interrupted", "1;33")
+        }
+        let message = diagnostic.kind == .interrupted ? "" : " " + paint(diagnostic.message, "1")
         if let span = diagnostic.span, let file = sources.file(span.file) {
             let (line, column) = file.lineAndColumn(of: Int(span.point))
             out += paint("\(file.name):\(line):\(column):", "1") + " " + label + message + "\n"

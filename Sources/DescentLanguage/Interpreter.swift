@@ -73,6 +73,10 @@ public final class Interpreter {
     public var plotColor = false
     /// The folder of the bundled data sets (lessons/data), found by the command line.
     public var dataDirectory: String?
+    /// Every exercise check that ran (`check`, `check_close`, `check_less`), in order; `onCheck`
+    /// sees each as it happens, so a failure can be shown next to the output around it.
+    public var checkResults: [CheckResult] = []
+    public var onCheck: ((CheckResult) -> Void)?
 
     public init(output: Output, interrupt: InterruptFlag = InterruptFlag(), maxCallDepth: Int = 10_000) {
         self.output = output

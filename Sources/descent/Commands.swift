@@ -12,6 +12,8 @@ struct DescentCommand: ParsableCommand {
         descent                      start the REPL
           descent -e CODE              run CODE and print the value of its last expression
           descent run FILE [ARGS...]   run a script; ARGS are in the list `args`
+          descent lesson [N]           list the lessons, or walk through lesson N
+          descent init | exercises | grade [ID] | hint ID | watch | reset ID | solution ID | quiz [N]
         """,
         discussion: """
         With no arguments Descent starts the REPL; when standard input is not a terminal it reads it line by line instead and prints each value without decoration.
@@ -21,7 +23,8 @@ struct DescentCommand: ParsableCommand {
         In the REPL, :help lists the commands and help() the built-in functions.
         """,
         version: "descent \(descentVersion)",
-        subcommands: [RunCommand.self, LessonCommand.self, ExportCommand.self]
+        subcommands: [RunCommand.self, LessonCommand.self, ExportCommand.self, InitCommand.self, ExercisesCommand.self,
+                      GradeCommand.self, HintCommand.self, WatchCommand.self, ResetCommand.self, SolutionCommand.self, QuizCommand.self]
     )
 
     @Option(name: .customShort("e"), parsing: .unconditional, help: ArgumentHelp("Run CODE and print the value of its last expression.", valueName: "CODE"))
@@ -110,10 +113,16 @@ private func runCode(_ code: String, name: String, arguments: [String], showValu
     installInterruptHandler(restart: true)
     let interpreter = makeInterpreter()
     interpreter.globals["args"] = .list(arguments.map { .str($0) })
+    interpreter.onCheck = { result in if !result.passed { report(result.diagnostic, interpreter) } }
     do {
         let value = try interpreter.run(code, name: name)
         if showValue, !value.isNil { interpreter.output.write(value.reprString + "\n") }
         interpreter.output.flush()
+        let failed = interpreter.checkResults.filter { !$0.passed }.count
+        if failed > 0 {
+            Terminal.write(2, "\(failed) of \(describeCount(interpreter.checkResults.count, "check")) failed\n")
+            return 1
+        }
         return 0
     } catch let diagnostic as Diagnostic {
         report(diagnostic, interpreter)

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import DescentCourse
 import DescentLanguage
 import DescentNotebook
 import Foundation
@@ -70,7 +71,7 @@ struct ExportCommand: ParsableCommand {
 /// Exports draw plots 80 columns wide without colour and read data from the checkout.
 private func configureForExport(_ interpreter: Interpreter) {
     interpreter.dataDirectory = dataDirectory()
-    interpreter.defaultWorkers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    interpreter.defaultWorkers = coreCount()
 }
 
 struct LessonCommand: ParsableCommand {
@@ -90,7 +91,7 @@ struct LessonCommand: ParsableCommand {
                 Terminal.write(1, "No lessons found (looked in \(lessonsDirectory() ?? "lessons/")).\n")
                 return 0
             }
-            let progress = Progress.load()
+            let progress = CourseProgress.load().progress
             for path in lessons {
                 let notebook = (try? Files.read(path)).map { Notebook(parsing: $0, name: path) }
                 let total = notebook?.cells.count ?? 0
@@ -134,34 +135,19 @@ func lessonFiles() -> [String] {
     return names.filter { $0.hasSuffix(".dsc") }.sorted().map { directory + "/" + $0 }
 }
 
-/// How far the learner got in each lesson, in $XDG_DATA_HOME/descent/progress.json. A missing or
-/// corrupt file counts as no progress and is rewritten whole.
-struct Progress {
-    var lessons: [String: Int] = [:]
-
-    static var path: String {
-        let base = getenv("XDG_DATA_HOME").map { String(cString: $0) }
-            ?? (getenv("HOME").map { String(cString: $0) + "/.local/share" } ?? ".")
-        return base + "/descent/progress.json"
-    }
-
-    static func load() -> Progress {
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let lessons = object["lessons"] as? [String: Int] else { return Progress() }
-        return Progress(lessons: lessons)
-    }
-
+/// How far the learner got in each lesson: the `lessons` section of the progress file.
+extension CourseProgress {
     func reached(_ lesson: String) -> Int { lessons[(lesson as NSString).lastPathComponent] ?? 0 }
 
+    /// Records the cell reached and saves, rereading the file first so that grades written
+    /// meanwhile by another command (a `descent watch` in another terminal) are kept. A progress
+    /// file that cannot be written does not stop the lesson.
     mutating func record(_ lesson: String, cell: Int) {
         let key = (lesson as NSString).lastPathComponent
+        guard cell > lessons[key] ?? 0 else { return }
+        self = CourseProgress.load().progress
         lessons[key] = max(lessons[key] ?? 0, cell)
-        var object = (FileManager.default.contents(atPath: Progress.path)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
-        object["lessons"] = lessons
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else { return }
-        try? FileManager.default.createDirectory(atPath: (Progress.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try? Files.writeAtomically(Progress.path, String(decoding: data, as: UTF8.self) + "\n")
+        try? save()
     }
 }
 
@@ -173,7 +159,7 @@ struct LessonWalk {
     let color = Terminal.wantsColor(1)
 
     func run() -> Int32 {
-        var progress = Progress.load()
+        var progress = CourseProgress.load().progress
         Terminal.write(1, paint(notebook.title, "1") + "  (\(describeCount(notebook.cells.count, "cell")); Enter runs the next cell, r reruns, e explores in a REPL, q quits)\n\n")
         var lastCode: Notebook.Cell?
         var index = 0
@@ -234,25 +220,9 @@ struct LessonWalk {
 
     private func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
 
-    /// One key, without waiting for Enter on a terminal; nil at the end of input or on Ctrl-C.
     private func readKey() -> Character? {
-        var byte: UInt8 = 0
-        guard Terminal.isTTY(0) else {
-            guard let line = readLine(strippingNewline: false) else { return nil }
-            return line.first ?? "\n"
-        }
-        var saved = termios()
-        tcgetattr(0, &saved)
-        var raw = saved
-        raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
-        tcsetattr(0, TCSANOW, &raw)
-        defer { tcsetattr(0, TCSANOW, &saved) }
-        let count = read(0, &byte, 1)
-        if count <= 0 || interruptFlag.isRaised {
-            interruptFlag.clear()
-            return nil
-        }
-        return Character(Unicode.Scalar(byte))
+        if case .key(let key) = Terminal.readKey() { return key }
+        return nil
     }
 }
 

@@ -71,6 +71,43 @@ enum Terminal {
     }
 
     static func write(_ descriptor: Int32, _ text: String) { write(descriptor, Array(text.utf8)) }
+
+    enum KeyEvent: Equatable { case key(Character), timeout, end }
+
+    /// One key from standard input, without waiting for Enter on a terminal (the first character
+    /// of a line otherwise). `end` at the end of input or on Ctrl-C; `timeout` when nothing came
+    /// within the time given (nil waits for ever).
+    static func readKey(timeoutMilliseconds: Int32? = nil) -> KeyEvent {
+        var saved = termios()
+        let tty = isTTY(0)
+        if tty {
+            tcgetattr(0, &saved)
+            var raw = saved
+            raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+            tcsetattr(0, TCSANOW, &raw)
+        }
+        defer { if tty { tcsetattr(0, TCSANOW, &saved) } }
+        if let timeoutMilliseconds {
+            var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, timeoutMilliseconds)
+            if interruptFlag.isRaised {
+                interruptFlag.clear()
+                return .end
+            }
+            if ready == 0 || (ready < 0 && errno == EINTR) { return .timeout }
+        }
+        guard tty else {
+            guard let line = readLine(strippingNewline: false) else { return .end }
+            return .key(line.first ?? "\n")
+        }
+        var byte: UInt8 = 0
+        let count = read(0, &byte, 1)
+        if count <= 0 || interruptFlag.isRaised {
+            interruptFlag.clear()
+            return .end
+        }
+        return .key(Character(Unicode.Scalar(byte)))
+    }
 }
 
 enum Files {
@@ -111,13 +148,15 @@ enum Files {
     }
 }
 
+func coreCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
 /// A session's interpreter wired to this process: stdout for values, stderr for diagnostics.
 func makeInterpreter() -> Interpreter {
     let interactive = Terminal.isTTY(1)
     let output = Output(flushesEveryWrite: interactive) { Terminal.write(1, $0) }
     let interpreter = Interpreter(output: output, interrupt: interruptFlag)
     interpreter.showsProgress = interactive
-    interpreter.defaultWorkers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    interpreter.defaultWorkers = coreCount()
     interpreter.dataDirectory = dataDirectory()
     interpreter.plotColor = Terminal.wantsColor(1)
     var size = winsize()

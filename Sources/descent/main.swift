@@ -20,10 +20,25 @@ func exitForParseError(_ error: Error) -> Never {
     exit(code == .validationFailure ? 2 : code.rawValue)
 }
 
+/// A command that runs on the evaluator thread and returns the process's exit status.
+protocol Executable { func execute() -> Int32 }
+extension DescentCommand: Executable {}
+extension RunCommand: Executable {}
+extension LessonCommand: Executable {}
+extension ExportCommand: Executable {}
+extension InitCommand: Executable {}
+extension ExercisesCommand: Executable {}
+extension GradeCommand: Executable {}
+extension HintCommand: Executable {}
+extension WatchCommand: Executable {}
+extension ResetCommand: Executable {}
+extension SolutionCommand: Executable {}
+extension QuizCommand: Executable {}
+
 var command: ParsableCommand
 do {
     command = try DescentCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
-    if !(command is DescentCommand || command is RunCommand || command is LessonCommand || command is ExportCommand) {
+    if !(command is Executable) {
         try command.run()  // ArgumentParser's own `help` command: it reports through a thrown error
         exit(0)
     }
@@ -34,12 +49,6 @@ do {
 setInterruptDelivery(blocked: true)
 let status = runOnLargeStack { () -> Int32 in
     setInterruptDelivery(blocked: false)
-    switch command {
-    case let run as RunCommand: return run.execute()
-    case let lesson as LessonCommand: return lesson.execute()
-    case let export as ExportCommand: return export.execute()
-    case let root as DescentCommand: return root.execute()
-    default: return 2
-    }
+    return (command as? Executable)?.execute() ?? 2
 }
 exit(status)
