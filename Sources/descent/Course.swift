@@ -147,6 +147,17 @@ struct WorkspaceOption: ParsableArguments {
             return nil
         }
     }
+
+    /// The course and the exercise named `id`, or nil after saying what is wrong.
+    func open(exercise id: String) -> (Course, Exercise)? {
+        guard let course = open() else { return nil }
+        switch course.exercise(id) {
+        case .success(let exercise): return (course, exercise)
+        case .failure(let error):
+            Terminal.write(2, "error: \(error.message)\n")
+            return nil
+        }
+    }
 }
 
 struct InitCommand: ParsableCommand {
@@ -216,13 +227,10 @@ struct GradeCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOption
 
     func execute() -> Int32 {
-        guard var course = workspace.open() else { return 1 }
-        defer { course.save() }
         if let id {
-            guard case .success(let exercise) = course.exercise(id) else {
-                if case .failure(let error) = course.exercise(id) { Terminal.write(2, "error: \(error.message)\n") }
-                return 1
-            }
+            guard let (opened, exercise) = workspace.open(exercise: id) else { return 1 }
+            var course = opened
+            defer { course.save() }
             Terminal.write(1, course.paint("\(exercise.number) \(exercise.id): \(exercise.title)", "1") + "\n")
             let grade = course.grade(exercise, show: .everything)
             if grade.interrupted { return 130 }
@@ -230,6 +238,8 @@ struct GradeCommand: ParsableCommand {
                                            : course.paint("✗ not yet", "31") + " (\(grade.summary)); 'descent hint \(exercise.id)' helps\n")
             return grade.passed ? 0 : 1
         }
+        guard var course = workspace.open() else { return 1 }
+        defer { course.save() }
         var passed = 0
         for exercise in course.catalog.exercises {
             if course.workspace.isUntouched(exercise) {
@@ -260,16 +270,11 @@ struct HintCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOption
 
     func execute() -> Int32 {
-        guard var course = workspace.open() else { return 1 }
-        switch course.exercise(id) {
-        case .failure(let error):
-            Terminal.write(2, "error: \(error.message)\n")
-            return 1
-        case .success(let exercise):
-            Terminal.write(1, course.revealHint(exercise))
-            course.save()
-            return 0
-        }
+        guard let (opened, exercise) = workspace.open(exercise: id) else { return 1 }
+        var course = opened
+        Terminal.write(1, course.revealHint(exercise))
+        course.save()
+        return 0
     }
 }
 
@@ -298,22 +303,17 @@ struct ResetCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOption
 
     func execute() -> Int32 {
-        guard var course = workspace.open() else { return 1 }
-        switch course.exercise(id) {
-        case .failure(let error):
-            Terminal.write(2, "error: \(error.message)\n")
+        guard let (opened, exercise) = workspace.open(exercise: id) else { return 1 }
+        var course = opened
+        do { try course.workspace.reset(exercise) } catch {
+            Terminal.write(2, "error: \(error.description)\n")
             return 1
-        case .success(let exercise):
-            do { try course.workspace.reset(exercise) } catch {
-                Terminal.write(2, "error: \(error.description)\n")
-                return 1
-            }
-            course.progress.exercises[exercise.id]?.status = nil
-            course.progress.exercises[exercise.id]?.fingerprint = nil
-            course.save()
-            Terminal.write(1, "\(course.workspace.path(of: exercise)) is back to its original.\n")
-            return 0
         }
+        course.progress.exercises[exercise.id]?.status = nil
+        course.progress.exercises[exercise.id]?.fingerprint = nil
+        course.save()
+        Terminal.write(1, "\(course.workspace.path(of: exercise)) is back to its original.\n")
+        return 0
     }
 }
 
@@ -330,24 +330,19 @@ struct SolutionCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOption
 
     func execute() -> Int32 {
-        guard var course = workspace.open() else { return 1 }
+        guard let (opened, exercise) = workspace.open(exercise: id) else { return 1 }
+        var course = opened
         defer { course.save() }
-        switch course.exercise(id) {
-        case .failure(let error):
-            Terminal.write(2, "error: \(error.message)\n")
+        if !force && course.status(exercise) != .done {
+            Terminal.write(2, "error: '\(exercise.id)' does not pass yet; solve it first ('descent hint \(exercise.id)' helps), or use --force\n")
             return 1
-        case .success(let exercise):
-            if !force && course.status(exercise) != .done {
-                Terminal.write(2, "error: '\(exercise.id)' does not pass yet; solve it first ('descent hint \(exercise.id)' helps), or use --force\n")
-                return 1
-            }
-            guard let text = try? String(contentsOfFile: exercise.solutionPath, encoding: .utf8) else {
-                Terminal.write(2, "error: cannot read '\(exercise.solutionPath)'\n")
-                return 1
-            }
-            Terminal.write(1, course.paint("Reference solution of \(exercise.id) (\(exercise.solutionPath)):", "1") + "\n" + solutionBody(text))
-            return 0
         }
+        guard let text = try? String(contentsOfFile: exercise.solutionPath, encoding: .utf8) else {
+            Terminal.write(2, "error: cannot read '\(exercise.solutionPath)'\n")
+            return 1
+        }
+        Terminal.write(1, course.paint("Reference solution of \(exercise.id) (\(exercise.solutionPath)):", "1") + "\n" + solutionBody(text))
+        return 0
     }
 }
 
@@ -363,23 +358,21 @@ struct WatchCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOption
 
     func execute() -> Int32 {
-        guard var course = workspace.open() else { return 1 }
-        defer { course.save() }
+        var course: Course
         var current: Exercise
         if let id {
-            switch course.exercise(id) {
-            case .failure(let error):
-                Terminal.write(2, "error: \(error.message)\n")
-                return 1
-            case .success(let exercise): current = exercise
-            }
+            guard let (opened, exercise) = workspace.open(exercise: id) else { return 1 }
+            (course, current) = (opened, exercise)
         } else {
+            guard let opened = workspace.open() else { return 1 }
+            course = opened
             guard let first = course.nextUnfinished(after: nil) else {
                 Terminal.write(1, course.paint("Every exercise passes. Well done!", "1;32") + "\n")
                 return 0
             }
             current = first
         }
+        defer { course.save() }
         while true {
             let path = course.workspace.path(of: current)
             Terminal.write(1, "\n" + course.paint("── \(current.number) \(current.id): \(current.title)", "1") + "\n" + course.paint("   \(path)", "2") + "\n")
