@@ -172,7 +172,9 @@ func dataDirectory() -> String? {
     let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     var starts: [String] = []
     if length > 0 { starts.append(String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
-    if getcwd(&buffer, buffer.count) != nil { starts.append(String(cString: buffer) + "/.") }
+    if getcwd(&buffer, buffer.count) != nil {
+        starts.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/.")
+    }
     for start in starts {
         var directory = start
         for _ in 0..<8 {
