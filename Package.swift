@@ -20,7 +20,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
-        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
@@ -50,7 +49,7 @@ let package = Package(
         // Synthetic data sets and mini-batch index plans.
         .target(
             name: "DescentData",
-            dependencies: ["DescentTensor", .product(name: "SwiftCSV", package: "SwiftCSV")],
+            dependencies: ["DescentTensor"],
             swiftSettings: fastRelease
         ),
         // Figures drawn in the terminal (braille) and as SVG.
@@ -108,6 +107,10 @@ let package = Package(
             name: "DescentOptimTests",
             dependencies: ["DescentOptim", "DescentTensor"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "DescentDataTests",
+            dependencies: ["DescentData"]
         ),
         .testTarget(
             name: "DescentCourseTests",

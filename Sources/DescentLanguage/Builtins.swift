@@ -53,6 +53,9 @@ enum Builtins {
                     text += args[i].displayString
                 }
                 args.ip.output.write(text + terminator)
+                if args.ip.output.isOverLimit {
+                    throw args.error("output limit reached: this run printed over \(args.ip.output.byteLimit ?? 0) bytes (raise it with --max-output)")
+                }
                 return .nil
             },
             define("str(value)", "Output", "The text `print` would show for a value.", example: "str(0.5) + \"s\"") { args in
@@ -196,18 +199,23 @@ enum Builtins {
             },
             define("append(xs, value)", "Collections", "Adds value at the end of the list xs (in place) and returns xs.",
                    example: "[1, 2].append(3)") { args in
-                try args.list(0).items.append(args[1])
+                let list = try args.list(0)
+                try GrowthLimit.checkList(list.items.count + 1, at: args.span)
+                list.items.append(args[1])
                 return args[0]
             },
             define("extend(xs, items)", "Collections", "Appends every element of items to the list xs (in place) and returns xs.",
                    example: "[1].extend([2, 3])") { args in
                 let list = try args.list(0)
-                list.items.append(contentsOf: try args.elements(1))
+                let items = try args.elements(1)
+                try GrowthLimit.checkList(list.items.count + items.count, at: args.span)
+                list.items.append(contentsOf: items)
                 return args[0]
             },
             define("insert(xs, index, value)", "Collections", "Inserts value before position index in the list xs (in place) and returns xs.",
                    example: "[1, 3].insert(1, 2)") { args in
                 let list = try args.list(0)
+                try GrowthLimit.checkList(list.items.count + 1, at: args.span)
                 var index = try args.integer(1)
                 if index < 0 { index += list.items.count }
                 list.items.insert(args[2], at: min(max(index, 0), list.items.count))
@@ -304,7 +312,15 @@ enum Builtins {
     static var strings: [BuiltinFunction] {
         [
             define("join(xs, sep: \"\")", "Strings", "The elements as text, separated by sep.", example: "[1, 2, 3].join(\", \")") { args in
-                .str(try args.elements(0).map(\.displayString).joined(separator: try args.string(1)))
+                let separator = try args.string(1)
+                var total = 0
+                let parts = try args.elements(0).map { element in
+                    let text = element.displayString
+                    total += text.utf8.count + separator.utf8.count
+                    try GrowthLimit.checkString(total, at: args.span)
+                    return text
+                }
+                return .str(parts.joined(separator: separator))
             },
             define("upper(text)", "Strings", "The string in upper case.", example: "upper(\"adam\")") { args in .str(try args.string(0).uppercased()) },
             define("lower(text)", "Strings", "The string in lower case.", example: "lower(\"SGD\")") { args in .str(try args.string(0).lowercased()) },
@@ -315,7 +331,10 @@ enum Builtins {
                    example: "replace(\"a-b-c\", \"-\", \"+\")") { args in
                 let old = try args.string(1)
                 guard !old.isEmpty else { throw args.error("replace() cannot replace an empty string", argument: 1) }
-                return .str(try args.string(0).splitting(by: old).joined(separator: try args.string(2)))
+                let pieces = try args.string(0).splitting(by: old)
+                let new = try args.string(2)
+                try GrowthLimit.checkString(pieces.reduce(0) { $0 + $1.utf8.count } + (pieces.count - 1) * new.utf8.count, at: args.span)
+                return .str(pieces.joined(separator: new))
             },
             define("pad(text, width, align: \"left\")", "Strings", "Pads a value's text with spaces to width: align \"left\", \"right\" or \"center\".",
                    example: "pad(\"lr\", 6, align: \"right\")") { args in

@@ -1,6 +1,6 @@
 /// A mistake found in a program, located in its source: the one thing learners see most.
 public struct Diagnostic: Error, Sendable {
-    public enum Kind: Sendable { case error, interrupted, checkFailed }
+    public enum Kind: Sendable { case error, interrupted, timedOut, checkFailed }
 
     /// One function the error passed through on its way out, innermost first.
     public struct Frame: Sendable {
@@ -43,7 +43,7 @@ public struct DiagnosticRenderer {
         var out = ""
         let label: String
         switch diagnostic.kind {
-        case .error: label = paint("error:", "1;31")
+        case .error, .timedOut: label = paint("error:", "1;31")
         case .checkFailed: label = paint("check failed:", "1;31")
         case .interrupted: label = paint("interrupted", "1;33")
         }
@@ -76,8 +76,20 @@ public struct DiagnosticRenderer {
             else if column == pointColumn { marks += "^" }
             else { marks += "~" }
         }
+        var shown = String(text.dropFirst(indentation))
+        // A very long line (generated code, a pasted data row) is cut to a window around the caret.
+        let window = 160
+        let characters = Array(shown)
+        if characters.count > window {
+            let point = max(0, pointColumn - 1 - indentation)
+            let start = max(0, min(point - window / 2, characters.count - window))
+            let end = min(characters.count, start + window)
+            let lead = start > 0 ? "..." : ""
+            shown = lead + String(characters[start..<end]) + (end < characters.count ? "..." : "")
+            marks = String(repeating: " ", count: lead.count) + String(Array(marks).dropFirst(start).prefix(end - start))
+        }
         while marks.hasSuffix(" ") { marks.removeLast() }
-        return "    " + text.dropFirst(indentation) + "\n" + "    " + paint(marks, "1;32") + "\n"
+        return "    " + shown + "\n" + "    " + paint(marks, "1;32") + "\n"
     }
 
     private func renderTrace(_ trace: [Diagnostic.Frame]) -> String {

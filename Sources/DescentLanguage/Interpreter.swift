@@ -5,9 +5,18 @@ import Synchronization
 /// back-edges and calls. Owned by whoever installs the handler (the CLI).
 public final class InterruptFlag: Sendable {
     private let flag = Atomic<Bool>(false)
+    private let expired = Atomic<Bool>(false)
     public init() {}
     public func raise() { flag.store(true, ordering: .relaxed) }
-    public func clear() { flag.store(false, ordering: .relaxed) }
+    /// Ctrl-C was handled: running code may go on. A passed deadline is not cleared.
+    public func clear() { if !hasExpired { flag.store(false, ordering: .relaxed) } }
+    /// The time limit has passed (`descent run --timeout`): every later check stops the program,
+    /// even in code that handles Ctrl-C by returning what it has (train, searches).
+    public func expire() {
+        expired.store(true, ordering: .relaxed)
+        flag.store(true, ordering: .relaxed)
+    }
+    public var hasExpired: Bool { expired.load(ordering: .relaxed) }
     @inline(__always) public var isRaised: Bool { flag.load(ordering: .relaxed) }
 }
 
@@ -23,10 +32,26 @@ public final class Output {
         self.flushesEveryWrite = flushesEveryWrite
     }
 
+    /// At most this many bytes are written per run (nil: no limit); what goes past it is dropped
+    /// and `print` reports the limit, so a runaway print loop cannot fill a disk.
+    public var byteLimit: Int?
+    public private(set) var bytesWritten = 0
+    public var isOverLimit: Bool { byteLimit.map { bytesWritten > $0 } ?? false }
+
     public func write(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
+        let bytes = text.utf8
+        bytesWritten += bytes.count
+        if let byteLimit, bytesWritten > byteLimit {
+            let room = max(0, byteLimit - (bytesWritten - bytes.count))
+            buffer.append(contentsOf: bytes.prefix(room))
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
         if flushesEveryWrite || buffer.count >= 1 << 16 { flush() }
     }
+
+    /// A new run starts counting from zero.
+    public func resetCount() { bytesWritten = 0 }
 
     public func flush() {
         guard !buffer.isEmpty else { return }
@@ -73,6 +98,12 @@ public final class Interpreter {
     public var plotColor = false
     /// The folder of the bundled data sets (lessons/data), found by the command line.
     public var dataDirectory: String?
+    /// At most this many loop iterations and function calls per run (nil: no limit), so that
+    /// generated or fuzzed programs always end; exceeding it is an error.
+    public var stepLimit: Int?
+    private var stepsLeft = Int.max
+    /// The limit `descent run --timeout` set, for the message when it passes.
+    public var timeLimit: Double?
     /// Every exercise check that ran (`check`, `check_close`, `check_less`), in order; `onCheck`
     /// sees each as it happens, so a failure can be shown next to the output around it.
     public var checkResults: [CheckResult] = []
@@ -127,6 +158,8 @@ public final class Interpreter {
     public func execute(_ program: Program) throws -> Value {
         resetExecutionState()
         interrupt.clear()
+        stepsLeft = stepLimit ?? Int.max
+        output.resetCount()
         do {
             ensureStack(program.frameSize)
             top = program.frameSize
@@ -201,10 +234,21 @@ public final class Interpreter {
 
     @inline(__always)
     func checkInterrupt(at span: SourceSpan) throws {
-        if interrupt.isRaised {
-            interrupt.clear()
-            throw Diagnostic("interrupted", at: span, kind: .interrupted)
+        stepsLeft &-= 1
+        if interrupt.isRaised || stepsLeft < 0 { try stop(at: span) }
+    }
+
+    /// Why running code must stop now: the time limit, the step limit, or Ctrl-C.
+    private func stop(at span: SourceSpan) throws {
+        if interrupt.hasExpired {
+            let limit = timeLimit.map { " of \(formatNumber($0)) s" } ?? ""
+            throw Diagnostic("stopped: the time limit\(limit) was reached", at: span, kind: .timedOut)
         }
+        if stepsLeft < 0 {
+            throw Diagnostic("stopped after \(stepLimit ?? 0) loop iterations and calls (the step limit)", at: span)
+        }
+        interrupt.clear()
+        throw Diagnostic("interrupted", at: span, kind: .interrupted)
     }
 
     // MARK: Calls

@@ -58,8 +58,12 @@ func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSp
         }
     case .add:
         switch (a, b) {
-        case let (.string(x), .string(y)): return .str(x.value + y.value)
-        case let (.list(x), .list(y)): return .list(x.items + y.items)
+        case let (.string(x), .string(y)):
+            try GrowthLimit.checkString(x.value.utf8.count + y.value.utf8.count, at: span)
+            return .str(x.value + y.value)
+        case let (.list(x), .list(y)):
+            try GrowthLimit.checkList(x.items.count + y.items.count, at: span)
+            return .list(x.items + y.items)
         case (.string, _), (_, .string):
             throw Diagnostic("cannot add \(a.typeName) and \(b.typeName); convert with str() or use \"\\(...)\" interpolation", at: span)
         default: break
@@ -298,3 +302,21 @@ private func clampedBound(_ bound: Value, count: Int, otherwise: Int) -> Int {
     return min(max(i < 0 ? i + count : i, 0), count)
 }
 
+/// How large a string or a list may grow: a doubling loop (`s = s + s`) ends with a diagnostic
+/// long before it exhausts memory. Lists match the limit on materialising ranges.
+enum GrowthLimit {
+    static let stringBytes = 100_000_000
+    static let listLength = Arguments.maxMaterializedRange
+
+    static func checkString(_ bytes: Int, at span: SourceSpan) throws {
+        guard bytes <= stringBytes else {
+            throw Diagnostic("a string of \(bytes) bytes would be over the limit of \(stringBytes) bytes", at: span)
+        }
+    }
+
+    static func checkList(_ count: Int, at span: SourceSpan) throws {
+        guard count <= listLength else {
+            throw Diagnostic("a list of \(count) elements would be over the limit of \(listLength)", at: span)
+        }
+    }
+}

@@ -109,7 +109,7 @@ struct Parser {
         depth += 1
         defer { depth -= 1 }
         if depth > Parser.maxNestingDepth {
-            throw error("expression nested too deeply (more than \(Parser.maxNestingDepth) levels)")
+            throw error("expression nested too deeply; split it into smaller parts with let")
         }
         return try body(&self)
     }

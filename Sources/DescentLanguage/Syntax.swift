@@ -97,7 +97,10 @@ final class InterpolatedString: Node {
     override func forEachChild(_ body: (Node) -> Void) { parts.forEach(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
         var text = ""
-        for part in parts { text += try part.eval(ip).displayString }
+        for part in parts {
+            text += try part.eval(ip).displayString
+            try GrowthLimit.checkString(text.utf8.count, at: span)
+        }
         return .str(text)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import DescentLanguage
 import DescentTensor
 
@@ -36,7 +37,7 @@ struct DescentCommand: ParsableCommand {
     @OptionGroup var limits: Limits
 
     func execute() -> Int32 {
-        Limits.apply(maxTensorMemory: limits.maxTensorMemory)
+        Limits.apply(maxTensorMemory: limits.maxTensorMemory, maxOutput: limits.maxOutput)
         if builtinsMarkdown {
             Terminal.write(1, Interpreter.builtinsMarkdown(dataDirectory: dataDirectory()))
             return 0
@@ -66,11 +67,22 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("max-tensor-memory"), help: Limits.maxTensorMemoryHelp, transform: parseByteSize)
     var maxTensorMemory: Int?
 
+    @Option(name: .customLong("max-output"), help: Limits.maxOutputHelp, transform: parseByteSize)
+    var maxOutput: Int?
+
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Stop the script after SECONDS (exit status 124).", valueName: "SECONDS"))
+    var timeout: Double?
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script.", valueName: "ARGS"))
     var arguments: [String] = []
 
+    func validate() throws {
+        if let timeout, !(timeout > 0 && timeout < 1e9) { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
+    }
+
     func execute() -> Int32 {
-        Limits.apply(maxTensorMemory: maxTensorMemory)
+        Limits.apply(maxTensorMemory: maxTensorMemory, maxOutput: maxOutput)
+        if let timeout { startTimeLimit(seconds: timeout) }
         let text: String
         do { text = try Files.read(file) } catch {
             Terminal.write(2, "error: \(error.message)\n")
@@ -88,8 +100,15 @@ struct Limits: ParsableArguments {
     @Option(name: .customLong("max-tensor-memory"), help: maxTensorMemoryHelp, transform: parseByteSize)
     var maxTensorMemory: Int?
 
-    static func apply(maxTensorMemory: Int?) {
+    static let maxOutputHelp = ArgumentHelp(
+        "Stop a run that prints more than SIZE: bytes, or with a K, M or G suffix (default 256M).", valueName: "SIZE")
+
+    @Option(name: .customLong("max-output"), help: maxOutputHelp, transform: parseByteSize)
+    var maxOutput: Int?
+
+    static func apply(maxTensorMemory: Int?, maxOutput: Int?) {
         if let maxTensorMemory { TensorMemoryLimit.maxBytes = maxTensorMemory }
+        if let maxOutput { outputLimit = maxOutput }
     }
 }
 
@@ -109,9 +128,27 @@ func parseByteSize(_ text: String) throws -> Int {
     return Int(value * Double(scale))
 }
 
+/// After `seconds` running code stops at its next check with "the time limit was reached"; a
+/// built-in that does not return within two more seconds (a huge matrix product) ends the process.
+private func startTimeLimit(seconds: Double) {
+    timeLimit = seconds
+    let thread = Thread {
+        Thread.sleep(forTimeInterval: seconds)
+        interruptFlag.expire()
+        Thread.sleep(forTimeInterval: 2)
+        Terminal.write(2, "error: stopped: the time limit of \(formatNumber(seconds)) s was reached\n")
+        _exit(124)
+    }
+    thread.start()
+}
+
+/// The time limit in force, shown in the diagnostic that ends the program.
+nonisolated(unsafe) private var timeLimit: Double?
+
 private func runCode(_ code: String, name: String, arguments: [String], showValue: Bool) -> Int32 {
     installInterruptHandler(restart: true)
     let interpreter = makeInterpreter()
+    interpreter.timeLimit = timeLimit
     interpreter.globals["args"] = .list(arguments.map { .str($0) })
     interpreter.onCheck = { result in if !result.passed { report(result.diagnostic, interpreter) } }
     do {
@@ -126,7 +163,11 @@ private func runCode(_ code: String, name: String, arguments: [String], showValu
         return 0
     } catch let diagnostic as Diagnostic {
         report(diagnostic, interpreter)
-        return diagnostic.kind == .interrupted ? 130 : 1
+        switch diagnostic.kind {
+        case .interrupted: return 130
+        case .timedOut: return 124
+        default: return 1
+        }
     } catch {
         Terminal.write(2, "error: \(error)\n")
         return 1

@@ -148,12 +148,16 @@ enum Files {
     }
 }
 
+/// Bytes a run may print before `print` stops it (`--max-output`).
+nonisolated(unsafe) var outputLimit = 256 << 20
+
 func coreCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
 /// A session's interpreter wired to this process: stdout for values, stderr for diagnostics.
 func makeInterpreter() -> Interpreter {
     let interactive = Terminal.isTTY(1)
     let output = Output(flushesEveryWrite: interactive) { Terminal.write(1, $0) }
+    output.byteLimit = outputLimit
     let interpreter = Interpreter(output: output, interrupt: interruptFlag)
     interpreter.showsProgress = interactive
     interpreter.defaultWorkers = coreCount()
