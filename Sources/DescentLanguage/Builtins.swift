@@ -372,7 +372,7 @@ enum Builtins {
                     let value = try args.call(f, [])
                     record.fields["ok"] = .bool(true)
                     record.fields["value"] = value
-                } catch let diagnostic as Diagnostic where diagnostic.kind != .interrupted {
+                } catch let diagnostic as Diagnostic where diagnostic.kind == .error {
                     record.fields["ok"] = .bool(false)
                     record.fields["error"] = .str(diagnostic.message)
                 }

@@ -112,6 +112,7 @@ public final class Interpreter {
     public init(output: Output, interrupt: InterruptFlag = InterruptFlag(), maxCallDepth: Int = 10_000) {
         self.output = output
         self.interrupt = interrupt
+        TensorCancellation.isRequested = { interrupt.isRaised }
         self.maxCallDepth = maxCallDepth
         stackCapacity = 4096
         stack = .allocate(capacity: stackCapacity)
@@ -166,10 +167,20 @@ public final class Interpreter {
             let value = try program.block.eval(self)
             resetExecutionState()
             return value
+        } catch var diagnostic as Diagnostic {
+            resetExecutionState()
+            // Code that stopped on the flag without knowing why (a tensor kernel) stopped for the time limit.
+            if diagnostic.kind == .interrupted, interrupt.hasExpired { diagnostic = timeLimitReached(at: diagnostic.span) }
+            throw diagnostic
         } catch {
             resetExecutionState()
             throw error
         }
+    }
+
+    private func timeLimitReached(at span: SourceSpan?) -> Diagnostic {
+        let limit = timeLimit.map { " of \(formatNumber($0)) s" } ?? ""
+        return Diagnostic("stopped: the time limit\(limit) was reached", at: span, kind: .timedOut)
     }
 
     /// Back to an idle session after a run, whether it finished or failed half-way.
@@ -240,10 +251,7 @@ public final class Interpreter {
 
     /// Why running code must stop now: the time limit, the step limit, or Ctrl-C.
     private func stop(at span: SourceSpan) throws {
-        if interrupt.hasExpired {
-            let limit = timeLimit.map { " of \(formatNumber($0)) s" } ?? ""
-            throw Diagnostic("stopped: the time limit\(limit) was reached", at: span, kind: .timedOut)
-        }
+        if interrupt.hasExpired { throw timeLimitReached(at: span) }
         if stepsLeft < 0 {
             throw Diagnostic("stopped after \(stepLimit ?? 0) loop iterations and calls (the step limit)", at: span)
         }

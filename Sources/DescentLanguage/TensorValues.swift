@@ -84,7 +84,7 @@ func makeTensor(_ value: Value, depth: Int = 0) throws -> Tensor {
 }
 
 extension TensorError {
-    func at(_ span: SourceSpan) -> Diagnostic { Diagnostic(message, at: span) }
+    func at(_ span: SourceSpan) -> Diagnostic { Diagnostic(message, at: span, kind: isInterruption ? .interrupted : .error) }
 }
 
 extension Arguments {

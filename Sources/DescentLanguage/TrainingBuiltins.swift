@@ -188,6 +188,8 @@ private func train(_ args: Arguments) throws -> Value {
             }
         }
     } catch let diagnostic as Diagnostic where diagnostic.kind == .interrupted {
+        // Handled: training returns what it has. (A kernel that stopped on the flag left it raised.)
+        args.ip.interrupt.clear()
         interrupted = true
         if verbose { args.ip.output.write("\ninterrupted after \(epochLosses.count) epochs\n") }
     }

@@ -147,12 +147,13 @@ let blasThreshold = 8 * 8 * 8
 
 /// `c = op(a) @ op(b)` for row-major matrices, `op` transposing when asked: `a` is m x k after
 /// `op`, `b` is k x n after `op`.
-func multiplyMatrices(_ a: UnsafePointer<Double>, transposeA: Bool, _ b: UnsafePointer<Double>, transposeB: Bool,
+func multiplyMatrices(_ a: UnsafePointer<Double>, transposeA: Bool, leadingA: Int? = nil, _ b: UnsafePointer<Double>, transposeB: Bool,
                       _ c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int) {
+    let lda = leadingA ?? (transposeA ? m : k)
     if m * n * k >= blasThreshold {
         cblas_dgemm(Int32(DescentRowMajor), Int32(transposeA ? DescentTrans : DescentNoTrans),
                     Int32(transposeB ? DescentTrans : DescentNoTrans), Int32(m), Int32(n), Int32(k), 1,
-                    a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), 0, c, Int32(n))
+                    a, Int32(lda), b, Int32(transposeB ? k : n), 0, c, Int32(n))
         return
     }
     c.initialize(repeating: 0, count: m * n)
@@ -167,7 +168,7 @@ func multiplyMatrices(_ a: UnsafePointer<Double>, transposeA: Bool, _ b: UnsafeP
         transposedCopy = copy
     }
     defer { transposedCopy?.deallocate() }
-    let rowStrideA = transposeA ? 1 : k, columnStrideA = transposeA ? m : 1
+    let rowStrideA = transposeA ? 1 : lda, columnStrideA = transposeA ? lda : 1
     for i in 0..<m {
         let row = c + i * n
         for p in 0..<k {

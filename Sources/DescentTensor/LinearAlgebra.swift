@@ -33,9 +33,20 @@ extension Tensor {
         let n = transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1]
         var out = try Tensor(uninitializedShape: batch + [m, n])
         let batches = batch.reduce(1, *)
+        // A large product runs in blocks of rows of about 2^27 multiply-adds (a fraction of a
+        // second), so Ctrl-C can stop it between blocks.
+        let rowsPerBlock = Swift.max(1, (1 << 27) / Swift.max(1, n * k))
         for i in 0..<batches {
-            multiplyMatrices(a.storage.pointer + i * m * k, transposeA: transposeA, b.storage.pointer + i * k * n,
-                             transposeB: transposeB, out.storage.pointer + i * m * n, m: m, n: n, k: k)
+            var row = 0
+            repeat {
+                let rows = Swift.min(rowsPerBlock, m - row)
+                if row > 0, TensorCancellation.isRequested() { throw TensorError.interrupted }
+                // Rows of op(a) start `row` rows (or, transposed, columns) in; leading dimensions are the full ones.
+                let aBlock = a.storage.pointer + i * m * k + (transposeA ? row : row * k)
+                multiplyMatrices(aBlock, transposeA: transposeA, leadingA: transposeA ? m : k, b.storage.pointer + i * k * n,
+                                 transposeB: transposeB, out.storage.pointer + i * m * n + row * n, m: rows, n: n, k: k)
+                row += rows
+            } while row < m
         }
         if let tape = activeTape(a, b) { tape.record(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b], &out) }
         return out

@@ -108,6 +108,16 @@ public struct TensorError: Error, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+
+    /// A long kernel stopped because `TensorCancellation` asked it to.
+    public static let interrupted = TensorError("interrupted")
+    public var isInterruption: Bool { message == TensorError.interrupted.message }
+}
+
+/// Long kernels (large matrix products) ask this between blocks whether to stop; the language
+/// points it at its Ctrl-C flag. When it says yes they throw `TensorError.interrupted`.
+public enum TensorCancellation {
+    nonisolated(unsafe) public static var isRequested: @Sendable () -> Bool = { false }
 }
 
 /// The largest tensor any operation may create, in bytes. Refusing one beyond it gives a clear
