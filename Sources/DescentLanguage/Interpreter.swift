@@ -102,6 +102,9 @@ public final class Interpreter {
     /// generated or fuzzed programs always end; exceeding it is an error.
     public var stepLimit: Int?
     private var stepsLeft = Int.max
+    /// Whether built-ins may write files (only `save:` and `plot.save` do); sandboxes such as the
+    /// fuzzer turn it off.
+    public var allowsFileWrites = true
     /// The limit `descent run --timeout` set, for the message when it passes.
     public var timeLimit: Double?
     /// Every exercise check that ran (`check`, `check_close`, `check_less`), in order; `onCheck`
@@ -316,9 +319,9 @@ public final class Interpreter {
         let prototype = closure.prototype
         let frameEnd = argumentBase + prototype.frameSize
         ensureStack(frameEnd + 1)
-        if depth >= maxCallDepth {
+        if depth >= maxCallDepth || (depth & 15 == 15 && !StackGuard.hasRoom()) {
             for i in argumentBase..<frameEnd { stack[i] = .nil }
-            throw Diagnostic("stack overflow (call depth \(maxCallDepth))", at: site.span)
+            throw Diagnostic("stack overflow (call depth \(depth >= maxCallDepth ? maxCallDepth : depth))", at: site.span)
         }
         let savedBase = base, savedTop = top
         unowned(unsafe) let savedClosure = currentClosure  // a strong copy would cost a retain per call

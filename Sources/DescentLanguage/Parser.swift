@@ -108,7 +108,7 @@ struct Parser {
     private mutating func nested<T>(_ body: (inout Parser) throws -> T) throws -> T {
         depth += 1
         defer { depth -= 1 }
-        if depth > Parser.maxNestingDepth {
+        if depth > Parser.maxNestingDepth || !StackGuard.hasRoom() {
             throw error("expression nested too deeply; split it into smaller parts with let")
         }
         return try body(&self)

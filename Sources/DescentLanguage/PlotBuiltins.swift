@@ -27,6 +27,7 @@ final class PlotObject: NativeObject {
     }
 
     func save(to path: String, _ args: Arguments) throws {
+        guard args.ip.allowsFileWrites else { throw args.error("writing files is turned off in this session") }
         do { try CSVFile.writeText(SVGWriter().document(figure), path: path) } catch let error as Datasets.Failure {
             throw args.error(error.message)
         }
