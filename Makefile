@@ -4,7 +4,7 @@ BIN_DEBUG := .build/debug/descent
 BIN_RELEASE := .build/release/descent
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release repl test unit-tests script-tests repl-tests notebook-tests lesson-tests course-tests pexpect test-browser bench docs deps clean
+.PHONY: all build release repl test unit-tests script-tests repl-tests notebook-tests lesson-tests course-tests memory-tests pexpect fuzz leak-check test-browser bench docs deps clean
 
 all: build
 
@@ -37,6 +37,8 @@ test: deps
 	$(MAKE) --no-print-directory notebook-tests
 	$(MAKE) --no-print-directory lesson-tests
 	$(MAKE) --no-print-directory course-tests
+	$(MAKE) --no-print-directory memory-tests
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
 
 repl-tests: deps pexpect
 	python3 Tests/REPL/test_repl.py $(BIN_DEBUG)
@@ -44,6 +46,10 @@ repl-tests: deps pexpect
 ## course-tests: init, exercises, grade, hint, solution, reset, quiz and watch (through a pty) end to end; every exercise fails untouched and passes solved
 course-tests: release pexpect
 	python3 Tests/Course/test_course.py $(BIN_RELEASE)
+
+## memory-tests: one million optimizer steps with autodiff; resident memory must stay flat
+memory-tests: release
+	python3 Tests/Robustness/test_memory.py $(BIN_RELEASE)
 
 pexpect:
 	@python3 -c 'import pexpect' 2>/dev/null || python3 -m pip install -q pexpect 2>/dev/null || \
@@ -60,6 +66,24 @@ notebook-tests:
 ## lesson-tests: run every lesson (asserting its claims) and export it, with a release build as the lessons are sized for one
 lesson-tests: release
 	python3 Tests/Notebooks/test_lessons.py $(BIN_RELEASE)
+
+FUZZ_SECONDS ?= 60
+FUZZ_MODE ?= interpreter
+
+## fuzz: fuzz the interpreter (or FUZZ_MODE=parser: the lexer and parser) with libFuzzer and the address sanitizer for FUZZ_SECONDS (default 60), seeded with every golden script, lesson and exercise; findings land in .build-fuzz/crashes
+fuzz: deps
+	DESCENT_FUZZ=1 $(SWIFT) build --product DescentFuzz --scratch-path .build-fuzz --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address
+	@rm -rf .build-fuzz/seeds && mkdir -p .build-fuzz/seeds .build-fuzz/corpus-$(FUZZ_MODE) .build-fuzz/crashes
+	@for f in $$(find Tests/Scripts lessons -name '*.dsc'); do cp "$$f" ".build-fuzz/seeds/$$(echo $$f | tr / _)"; done
+	DESCENT_FUZZ_MODE=$(FUZZ_MODE) SWIFT_BACKTRACE=enable=no .build-fuzz/debug/DescentFuzz -max_total_time=$(FUZZ_SECONDS) \
+		-timeout=10 -rss_limit_mb=2048 -artifact_prefix=.build-fuzz/crashes/ -print_final_stats=1 \
+		.build-fuzz/corpus-$(FUZZ_MODE) .build-fuzz/seeds
+
+## leak-check: (not in CI) the REPL tests through a pty with an AddressSanitizer + LeakSanitizer build in .build-asan
+leak-check: deps pexpect
+	$(SWIFT) build --product descent --scratch-path .build-asan -Xswiftc -sanitize=address
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/REPL/lsan.supp SWIFT_BACKTRACE=enable=no \
+		python3 Tests/REPL/test_repl.py .build-asan/debug/descent
 
 ## test-browser: (not in CI) export every lesson and the sample notebook to HTML and screenshot them with chromium
 test-browser: build

@@ -131,3 +131,13 @@ let package = Package(
         ),
     ]
 )
+
+// The libFuzzer harness exists only when `make fuzz` asks for it (DESCENT_FUZZ=1): it has no main
+// function (libFuzzer provides one), so an ordinary build could not link it.
+if Context.environment["DESCENT_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "DescentFuzz",
+        dependencies: ["DescentLanguage", "DescentTensor"],
+        path: "Fuzz/DescentFuzz"
+    ))
+}

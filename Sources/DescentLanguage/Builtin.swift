@@ -174,8 +174,6 @@ public struct Arguments {
 
     public subscript(index: Int) -> Value { ip.stack[base + index] }
 
-    /// Ranges are lazy; turning one into a list past this size is refused rather than exhausting memory.
-    static let maxMaterializedRange = 50_000_000
 
     public var span: SourceSpan { site.span }
 
@@ -243,8 +241,8 @@ public struct Arguments {
         switch self[index] {
         case .list(let list): return list.items
         case .object(let range as RangeObject):
-            guard range.count <= Arguments.maxMaterializedRange else {
-                throw error("\(function.name)() would make a list of \(range.count) numbers from \(range.describe()); the limit is \(Arguments.maxMaterializedRange)", argument: index)
+            guard range.count <= GrowthLimit.listLength else {
+                throw error("\(function.name)() would make a list of \(range.count) numbers from \(range.describe()); the limit is \(GrowthLimit.listLength)", argument: index)
             }
             return (0..<range.count).map { .number(range[$0]) }
         case .string(let s): return s.value.map { .str(String($0)) }

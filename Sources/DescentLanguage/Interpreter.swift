@@ -168,6 +168,8 @@ public final class Interpreter {
             ensureStack(program.frameSize)
             top = program.frameSize
             let value = try program.block.eval(self)
+            // Code that handled the stop itself (returning partial results) still ran out of time.
+            if interrupt.hasExpired { throw timeLimitReached(at: program.block.span) }
             resetExecutionState()
             return value
         } catch var diagnostic as Diagnostic {

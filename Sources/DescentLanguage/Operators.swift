@@ -73,10 +73,12 @@ func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSp
         case let (.string(s), .number(n)), let (.number(n), .string(s)):
             let times = try repeatCount(n, at: span)
             try checkRepeatedSize(s.value.utf8.count, times, at: span)
+            try GrowthLimit.checkString(s.value.utf8.count * times, at: span)
             return .str(String(repeating: s.value, count: times))
         case let (.list(l), .number(n)), let (.number(n), .list(l)):
             let times = try repeatCount(n, at: span)
             try checkRepeatedSize(l.items.count, times, at: span)
+            try GrowthLimit.checkList(l.items.count * times, at: span)
             var items: [Value] = []
             items.reserveCapacity(l.items.count * times)
             for _ in 0..<times { items.append(contentsOf: l.items) }
@@ -246,8 +248,8 @@ func subscriptGet(_ target: Value, _ subscripts: [SubscriptValue], at span: Sour
         return .number(range[try resolveIndex(index, count: range.count, kind: "range", at: span)])
     case let (.object(range as RangeObject), .slice(start, stop, step)):
         let positions = try sliceIndices(start, stop, step, count: range.count, at: span)
-        guard positions.count <= Arguments.maxMaterializedRange else {
-            throw Diagnostic("slicing \(range.describe()) would make a list of \(positions.count) numbers; the limit is \(Arguments.maxMaterializedRange)", at: span)
+        guard positions.count <= GrowthLimit.listLength else {
+            throw Diagnostic("slicing \(range.describe()) would make a list of \(positions.count) numbers; the limit is \(GrowthLimit.listLength)", at: span)
         }
         return .list(positions.map { .number(range[$0]) })
     default:
@@ -303,10 +305,11 @@ private func clampedBound(_ bound: Value, count: Int, otherwise: Int) -> Int {
 }
 
 /// How large a string or a list may grow: a doubling loop (`s = s + s`) ends with a diagnostic
-/// long before it exhausts memory. Lists match the limit on materialising ranges.
-enum GrowthLimit {
-    static let stringBytes = 100_000_000
-    static let listLength = Arguments.maxMaterializedRange
+/// long before it exhausts memory. Ranges turned into lists (`list(range(n))`) obey the same list limit.
+public enum GrowthLimit {
+    /// Sandboxes (the fuzzer) lower these; they apply to every interpreter in the process.
+    nonisolated(unsafe) public static var stringBytes = 100_000_000
+    nonisolated(unsafe) public static var listLength = 50_000_000
 
     static func checkString(_ bytes: Int, at span: SourceSpan) throws {
         guard bytes <= stringBytes else {

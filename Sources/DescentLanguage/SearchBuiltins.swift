@@ -212,6 +212,7 @@ private struct SearchRun {
         trials += kept
         args.ip.random = RandomGenerator(seed: seedBase &+ UInt64(trials.count) &+ 0x5EED)
         if args.ip.interrupt.isRaised {
+            if args.ip.interrupt.hasExpired { try args.ip.checkInterrupt(at: args.span) }  // a time limit ends the program
             args.ip.interrupt.clear()
             interrupted = true
         }
@@ -283,10 +284,21 @@ private struct SearchRun {
         }
         var results = units.map { Trial(config: config($0), unit: $0, score: nil, budget: budget ?? 1, seconds: 0,
                                         error: "its worker process ended before reporting") }
+        var signalled = false
         for child in children {
             var bytes: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
+                // Ctrl-C reaches the workers through the terminal; a time limit or an embedder's
+                // interrupt does not, so the parent passes it on (once) while it waits.
+                var descriptor = pollfd(fd: child.reader, events: Int16(POLLIN), revents: 0)
+                if poll(&descriptor, 1, 100) == 0 {
+                    if args.ip.interrupt.isRaised && !signalled {
+                        signalled = true
+                        for other in children { kill(other.pid, SIGINT) }
+                    }
+                    continue
+                }
                 let count = read(child.reader, &buffer, buffer.count)
                 if count > 0 { bytes += buffer[0..<count]; continue }
                 if count < 0 && errno == EINTR { continue }

@@ -188,7 +188,9 @@ private func train(_ args: Arguments) throws -> Value {
             }
         }
     } catch let diagnostic as Diagnostic where diagnostic.kind == .interrupted {
-        // Handled: training returns what it has. (A kernel that stopped on the flag left it raised.)
+        // Handled: training returns what it has, unless a time limit ended the program. (A kernel
+        // that stopped on the flag left it raised.)
+        if args.ip.interrupt.hasExpired { try args.ip.checkInterrupt(at: args.span) }
         args.ip.interrupt.clear()
         interrupted = true
         if verbose { args.ip.output.write("\ninterrupted after \(epochLosses.count) epochs\n") }

@@ -87,6 +87,8 @@ public struct CellResult {
     public var svg: String?
     /// The diagnostic, rendered without colour, when the cell failed.
     public var error: String?
+    /// Ctrl-C (or a time limit) stopped the cell; the cells after it were not run.
+    public var interrupted = false
 }
 
 /// Runs a notebook's code cells in order in one session, capturing each cell's output.
@@ -95,9 +97,10 @@ public final class NotebookRunner {
     private final class Capture { var bytes: [UInt8] = [] }
     private let capture = Capture()
 
-    public init(configure: (Interpreter) -> Void = { _ in }) {
+    /// `interrupt` is the flag Ctrl-C raises, so that a long cell can be stopped.
+    public init(interrupt: InterruptFlag = InterruptFlag(), configure: (Interpreter) -> Void = { _ in }) {
         let capture = self.capture
-        interpreter = Interpreter(output: Output { capture.bytes += $0 })
+        interpreter = Interpreter(output: Output { capture.bytes += $0 }, interrupt: interrupt)
         configure(interpreter)
     }
 
@@ -113,6 +116,7 @@ public final class NotebookRunner {
         } catch let diagnostic as Diagnostic {
             interpreter.output.flush()
             result.error = DiagnosticRenderer(sources: interpreter.sources, color: false).render(diagnostic)
+            result.interrupted = diagnostic.kind == .interrupted || diagnostic.kind == .timedOut
         } catch {
             result.error = "error: \(error)"
         }
@@ -121,9 +125,17 @@ public final class NotebookRunner {
         return result
     }
 
-    /// Every cell's result (nil for Markdown cells).
+    /// Every cell's result (nil for Markdown cells, and for cells after one that was interrupted).
     public func runAll(_ notebook: Notebook) -> [CellResult?] {
-        notebook.cells.map { $0.kind == .code ? run($0, name: notebook.name) : nil }
+        var results: [CellResult?] = []
+        var stopped = false
+        for cell in notebook.cells {
+            guard cell.kind == .code, !stopped else { results.append(nil); continue }
+            let result = run(cell, name: notebook.name)
+            stopped = result.interrupted
+            results.append(result)
+        }
+        return results
     }
 }
 

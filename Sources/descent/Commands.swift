@@ -19,7 +19,7 @@ struct DescentCommand: ParsableCommand {
         discussion: """
         With no arguments Descent starts the REPL; when standard input is not a terminal it reads it line by line instead and prints each value without decoration.
 
-        Exit status: 0 ok, 1 script error, 2 usage error, 130 interrupted.
+        Exit status: 0 ok, 1 script error, 2 usage error, 124 time limit (run --timeout), 130 interrupted.
 
         In the REPL, :help lists the commands and help() the built-in functions.
         """,

@@ -34,8 +34,13 @@ struct ExportCommand: ParsableCommand {
             return 2
         }
         let notebook = Notebook(parsing: text, name: file)
-        let runner = NotebookRunner { configureForExport($0) }
+        installInterruptHandler(restart: true)
+        let runner = NotebookRunner(interrupt: interruptFlag) { configureForExport($0) }
         let results = runner.runAll(notebook)
+        if results.contains(where: { $0?.interrupted == true }) {
+            Terminal.write(2, "interrupted; nothing was written\n")
+            return 130
+        }
         let base = file.hasSuffix(".dsc") ? String(file.dropLast(4)) : file
         let destination = output ?? base + "." + format.rawValue
         do {

@@ -187,6 +187,34 @@ enum Descent {
         #expect(result.stderr.contains("\(path):2:1: interrupted"))
     }
 
+    @Test func timeoutStopsARunWith124AndSaysWhere() throws {
+        let path = try Descent.script("let i = 0\nwhile true {\n    i += 1\n}\n")
+        let started = Date()
+        let result = try Descent.run(["run", "--timeout", "0.5", path])
+        #expect(result.status == 124)
+        #expect(result.stderr.contains("\(path):2:1: error: stopped: the time limit of 0.5 s was reached"))
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(try Descent.run(["run", "--timeout", "0", path]).status == 2)
+    }
+
+    @Test func aTimeLimitEndsTrainingThatWouldReturnEarlyOnCtrlC() throws {
+        let path = try Descent.script("""
+            let p = {w: zeros([1, 1])}
+            let h = train(fn(p, X, Y) => mse(X @ p.w, Y), p, [ones([50000, 1]), ones([50000, 1])], opt: "sgd", lr: 0.01, epochs: 1000, batch_size: 1)
+            print("after training")
+            """)
+        let result = try Descent.run(["run", "--timeout", "0.5", path])
+        #expect(result.status == 124)
+        #expect(!result.stdout.contains("after training"))
+    }
+
+    @Test func outputLimitStopsARunawayPrint() throws {
+        let result = try Descent.run(["--max-output", "10K", "-e", "while true { print(\"spam\") }"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: output limit reached: this run printed over 10240 bytes (raise it with --max-output)"))
+        #expect(result.stdout.utf8.count == 10240)
+    }
+
     @Test func deepRecursionIsADiagnosticNotACrash() throws {
         let result = try Descent.run(["-e", "fn f(n) { f(n + 1) }; f(0)"])
         #expect(result.status == 1)
