@@ -71,7 +71,7 @@ let package = Package(
         ),
         .target(
             name: "DescentLanguage",
-            dependencies: ["DescentTensor", "DescentOptim", "DescentData", "DescentSearch", "DescentPlot", .product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: ["DescentTensor", "DescentOptim", "DescentData", "DescentSearch", "DescentPlot", "CKernels", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: fastRelease
         ),
         // Notebooks in the percent format: parsing, running, export to HTML, Markdown and .ipynb.

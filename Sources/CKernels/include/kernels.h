@@ -23,4 +23,7 @@ double descent_sum(size_t count, const double *x);
 double descent_max(size_t count, const double *x);
 double descent_min(size_t count, const double *x);
 
+/// Bytes of native stack left below the caller's frame on this thread, or -1 when unknown.
+long descent_stack_room(void);
+
 #endif
