@@ -70,13 +70,13 @@ lesson-tests: release
 FUZZ_SECONDS ?= 60
 FUZZ_MODE ?= interpreter
 
-## fuzz: fuzz the interpreter (or FUZZ_MODE=parser: the lexer and parser) with libFuzzer and the address sanitizer for FUZZ_SECONDS (default 60), seeded with every golden script, lesson and exercise; findings land in .build-fuzz/crashes
+## fuzz: fuzz the interpreter (or FUZZ_MODE=parser: the lexer and parser) with libFuzzer and the address sanitizer for FUZZ_SECONDS (default 60), seeded with every golden script, lesson and exercise; findings land in .build-fuzz/crashes. Leak detection is off: a program may build a reference cycle on purpose (docs/ROBUSTNESS.md)
 fuzz: deps
 	DESCENT_FUZZ=1 $(SWIFT) build --product DescentFuzz --scratch-path .build-fuzz --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address
 	@rm -rf .build-fuzz/seeds && mkdir -p .build-fuzz/seeds .build-fuzz/corpus-$(FUZZ_MODE) .build-fuzz/crashes
 	@for f in $$(find Tests/Scripts lessons -name '*.dsc'); do cp "$$f" ".build-fuzz/seeds/$$(echo $$f | tr / _)"; done
 	DESCENT_FUZZ_MODE=$(FUZZ_MODE) SWIFT_BACKTRACE=enable=no .build-fuzz/debug/DescentFuzz -max_total_time=$(FUZZ_SECONDS) \
-		-timeout=10 -rss_limit_mb=2048 -artifact_prefix=.build-fuzz/crashes/ -print_final_stats=1 \
+		-timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -artifact_prefix=.build-fuzz/crashes/ -print_final_stats=1 \
 		.build-fuzz/corpus-$(FUZZ_MODE) .build-fuzz/seeds
 
 ## leak-check: (not in CI) the REPL tests through a pty with an AddressSanitizer + LeakSanitizer build in .build-asan

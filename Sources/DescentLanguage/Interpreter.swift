@@ -80,6 +80,8 @@ public final class Interpreter {
     /// The closure whose body is running. Unowned: the call site holds the function value
     /// for the whole call, so this never outlives it, and skipping the retain speeds up calls.
     unowned(unsafe) var currentClosure: Closure?
+    /// The closure whose body is running, as a value (a strong reference).
+    var runningClosure: Closure { currentClosure.unsafelyUnwrapped }
     public private(set) var builtinNames: [String] = []
     /// The tape of the gradient being computed, if any.
     public let gradients = GradientContext()

@@ -18,6 +18,9 @@ struct Resolver {
         var loopDepth = 0
         var captures: [FunctionPrototype.Capture] = []
         var captureIndices: [String: Int] = [:]
+        /// The name a local `fn` declaration gives this function: inside its own body (and not
+        /// shadowed) the name means the running closure.
+        var ownName: String?
 
         init(isTopLevel: Bool, capturedNames: Set<String>) {
             self.isTopLevel = isTopLevel
@@ -141,7 +144,7 @@ struct Resolver {
             guard case .local(let variable) = lookup(declaration.name) else {
                 throw Diagnostic("internal error: function '\(declaration.name)' was not hoisted", at: span)
             }
-            let value = try resolveFunction(declaration.function)
+            let value = try resolveFunction(declaration.function, ownName: declaration.name)
             return variable.isCell ? CellStore(slot: variable.slot, value: value, createsCell: false, span: span)
                 : LocalStore(slot: variable.slot, value: value, span: span)
 
@@ -244,6 +247,9 @@ struct Resolver {
     }
 
     private mutating func variableGet(_ name: String, span: SourceSpan) -> Node {
+        if name == current.ownName, !current.scopes.contains(where: { $0[name] != nil }) {
+            return CurrentFunction(span: span)
+        }
         switch lookup(name) {
         case .local(let variable):
             return variable.isCell ? CellGet(slot: variable.slot, span: span) : LocalGet(slot: variable.slot, span: span)
@@ -305,12 +311,13 @@ struct Resolver {
         }
     }
 
-    private mutating func resolveFunction(_ function: FunctionLiteral) throws -> Node {
+    private mutating func resolveFunction(_ function: FunctionLiteral, ownName: String? = nil) throws -> Node {
         let prototype = function.prototype
         var nested: Set<String> = []
         prototype.defaults.forEach { $0.map { collectNames($0, inNestedFunction: false, into: &nested) } }
         collectNames(prototype.body, inNestedFunction: false, into: &nested)
         let context = FunctionContext(isTopLevel: false, capturedNames: nested)
+        context.ownName = ownName
         functions.append(context)
         defer { functions.removeLast() }
         var cellParameters: [Int] = []

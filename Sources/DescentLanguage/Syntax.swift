@@ -150,6 +150,12 @@ final class UpvalueGet: Node {
     override func eval(_ ip: Interpreter) throws -> Value { ip.upvalue(index).value }
 }
 
+/// A local function's reference to itself: the running closure, not a captured cell holding it.
+/// Capturing the cell would make the closure and the cell keep each other alive for ever.
+final class CurrentFunction: Node {
+    override func eval(_ ip: Interpreter) throws -> Value { .function(ip.runningClosure) }
+}
+
 final class GlobalGet: Node {
     let index: Int
     let name: String
