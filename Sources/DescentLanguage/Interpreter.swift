@@ -165,6 +165,7 @@ public final class Interpreter {
         resetExecutionState()
         interrupt.clear()
         stepsLeft = stepLimit ?? Int.max
+        countsSteps = stepLimit != nil
         output.resetCount()
         do {
             ensureStack(program.frameSize)
@@ -252,8 +253,18 @@ public final class Interpreter {
 
     @inline(__always)
     func checkInterrupt(at span: SourceSpan) throws {
-        stepsLeft &-= 1
-        if interrupt.isRaised || stepsLeft < 0 { try stop(at: span) }
+        if interrupt.isRaised || countsSteps { try countStepOrStop(at: span) }
+    }
+
+    /// Whether this run has a step limit; without one the hot path only reads the interrupt flag.
+    private var countsSteps = false
+
+    private func countStepOrStop(at span: SourceSpan) throws {
+        if countsSteps {
+            stepsLeft &-= 1
+            if stepsLeft >= 0 && !interrupt.isRaised { return }
+        }
+        try stop(at: span)
     }
 
     /// Why running code must stop now: the time limit, the step limit, or Ctrl-C.
