@@ -629,7 +629,7 @@ struct JSONWriter {
     }
 
     private func append(_ value: Value, to out: inout String, level: Int, visiting: inout Set<ObjectIdentifier>) throws {
-        guard level < maxComparisonDepth else { throw args.error("json() cannot write values nested more than \(maxComparisonDepth) levels deep") }
+        guard !isNestedTooDeeply(level) else { throw args.error("json() cannot write values nested too deeply (over \(maxComparisonDepth) levels)") }
         switch value {
         case .nil: out += "null"
         case .bool(let b): out += b ? "true" : "false"

@@ -46,7 +46,7 @@ func applyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at span: SourceSp
         do {
             return .bool(try a.isEqual(to: b) == (op == .equal))
         } catch {
-            throw Diagnostic("cannot compare values nested more than \(maxComparisonDepth) levels deep with '\(op.rawValue)' (does a list contain itself?)", at: span)
+            throw comparisonTooDeep(op, at: span)
         }
     case .less, .lessEqual, .greater, .greaterEqual:
         let order = try compare(a, b, op: op, at: span)
@@ -138,10 +138,14 @@ private func checkRepeatedSize(_ length: Int, _ times: Int, at span: SourceSpan)
     }
 }
 
+func comparisonTooDeep(_ op: BinaryOperator, at span: SourceSpan) -> Diagnostic {
+    Diagnostic("cannot compare values nested too deeply (over \(maxComparisonDepth) levels) with '\(op.rawValue)' (does a list contain itself?)", at: span)
+}
+
 /// Three-way comparison for `< <= > >=`: numbers, strings, and lists element by element.
 func compare(_ a: Value, _ b: Value, op: BinaryOperator, at span: SourceSpan, depth: Int = 0) throws -> Int {
-    guard depth < maxComparisonDepth else {
-        throw Diagnostic("cannot compare values nested more than \(maxComparisonDepth) levels deep with '\(op.rawValue)' (does a list contain itself?)", at: span)
+    guard !isNestedTooDeeply(depth) else {
+        throw comparisonTooDeep(op, at: span)
     }
     switch (a, b) {
     case (.object(let object as TensorObject), _) where object.tensor.scalarValue != nil:

@@ -60,12 +60,65 @@ public final class StringObject {
 public final class ListObject {
     public var items: [Value]
     public init(_ items: [Value]) { self.items = items }
+    deinit { releaseWithoutRecursion(&items) }
 }
 
 /// A record: string keys in insertion order, mutable, with reference semantics like a Python dict.
 public final class RecordObject {
     public var fields: OrderedDictionary<String, Value>
     public init(_ fields: OrderedDictionary<String, Value> = [:]) { self.fields = fields }
+    deinit {
+        guard fields.values.contains(where: \.isContainer) else { return }
+        var values = Array(fields.values)
+        fields = [:]
+        releaseWithoutRecursion(&values)
+    }
+}
+
+/// Releasing nested lists and records the ordinary way takes native stack frames per level, so a
+/// linked list of ten million records built in a loop would overflow any stack when dropped.
+/// Containers about to die hand their children to a worklist instead.
+private func releaseWithoutRecursion(_ values: inout [Value]) {
+    guard values.contains(where: \.isContainer) else { return }
+    var pending = values
+    values = []
+    while !pending.isEmpty {
+        var value = pending.removeLast()
+        if var list = value.takeList() {
+            if isKnownUniquelyReferenced(&list) {
+                pending.append(contentsOf: list.items)
+                list.items = []
+            }
+        } else if var record = value.takeRecord() {
+            if isKnownUniquelyReferenced(&record) {
+                pending.append(contentsOf: record.fields.values)
+                record.fields = [:]
+            }
+        }
+    }
+}
+
+extension Value {
+    fileprivate var isContainer: Bool {
+        switch self {
+        case .list, .record: true
+        default: false
+        }
+    }
+
+    /// The list this value holds, leaving nil behind so that the caller owns the only reference
+    /// this value had.
+    fileprivate mutating func takeList() -> ListObject? {
+        guard case .list(let list) = self else { return nil }
+        self = .nil
+        return list
+    }
+
+    fileprivate mutating func takeRecord() -> RecordObject? {
+        guard case .record(let record) = self else { return nil }
+        self = .nil
+        return record
+    }
 }
 
 /// Anything callable: user closures and built-ins.
@@ -158,7 +211,7 @@ extension Value {
     }
 
     private func appendRepr(to out: inout String, visiting: inout Set<ObjectIdentifier>, depth: Int) {
-        if depth >= maxComparisonDepth {
+        if isNestedTooDeeply(depth) {
             out += "..."  // deeper than anything readable; and the native stack stays safe
             return
         }
@@ -226,9 +279,15 @@ func isPlainIdentifier(_ text: String) -> Bool {
 
 // MARK: - Equality
 
-/// Deeper structures than this are refused by `==` and ordering rather than overflowing the
-/// native stack (a list that contains itself is infinitely deep).
+/// Deeper structures than this are refused by `==`, ordering and `json()` rather than overflowing
+/// the native stack (a list that contains itself is infinitely deep).
 let maxComparisonDepth = 10_000
+
+/// Whether a walk over nested values must stop at `depth`: past the fixed limit, or earlier when
+/// the thread's stack runs short (sanitizer builds have much larger frames).
+func isNestedTooDeeply(_ depth: Int) -> Bool {
+    depth >= maxComparisonDepth || (depth & 15 == 15 && !StackGuard.hasRoom())
+}
 
 struct ComparisonTooDeep: Error {}
 
@@ -239,7 +298,7 @@ extension Value {
     }
 
     private func isEqual(to other: Value, depth: Int) throws -> Bool {
-        guard depth < maxComparisonDepth else { throw ComparisonTooDeep() }
+        guard !isNestedTooDeeply(depth) else { throw ComparisonTooDeep() }
         switch (self, other) {
         case (.nil, .nil): return true
         case let (.bool(a), .bool(b)): return a == b

@@ -174,4 +174,34 @@ struct ProgramGenerator {
             }
         }
     }
+
+    /// Walks over nested values stop when the stack runs short, not only at the fixed depth: a
+    /// sanitizer build's frames are large enough to overflow 8 MiB first (found by the fuzzer).
+    /// Dropping the 20,000-level values at the end must not recurse either.
+    @Test func selfContainingValuesAreRefusedOnASmallStack() throws {
+        let setup = """
+            let a = [1]; a.append(a); let b = [1]; b.append(b)
+            let deep = 0; let other_deep = 0; let chain = nil
+            for i in range(20000) { deep = [deep]; other_deep = [other_deep]; chain = {next: chain} }
+
+            """
+        let messages: [String] = runOnLargeStack(bytes: 1 << 20) {
+            ["a == b", "a < b", "json(deep)", "json(chain)", "deep == other_deep"].map { expression in
+                let interpreter = Interpreter(output: Output { _ in })
+                do {
+                    _ = try interpreter.run(setup + expression, name: "deep.dsc")
+                    return "\(expression) was accepted"
+                } catch {
+                    return "\(error)"
+                }
+            }
+        }
+        for message in messages { #expect(message.contains("nested too deeply"), "\(message)") }
+        let shown = runOnLargeStack(bytes: 1 << 20) { () -> String in
+            var deep = Value.number(1)
+            for _ in 0..<20_000 { deep = .list(ListObject([deep])) }
+            return deep.reprString
+        }
+        #expect(shown.contains("[...]") && shown.count < 40_000, "\(shown.count) characters")
+    }
 }
