@@ -66,7 +66,7 @@ let package = Package(
         // Optimizers and learning-rate schedules as torch.optim computes them.
         .target(
             name: "DescentOptim",
-            dependencies: ["DescentTensor"],
+            dependencies: ["DescentTensor", "CKernels"],
             swiftSettings: fastRelease
         ),
         .target(

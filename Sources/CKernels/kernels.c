@@ -176,3 +176,63 @@ double descent_sum(size_t count, const double *x) {
 
 EXTREME(descent_max, -INFINITY, >)
 EXTREME(descent_min, INFINITY, <)
+
+// torch.optim.Adam's single-tensor step for one parameter without weight decay, amsgrad or
+// maximize, operation for operation: exp_avg.lerp_(grad, 1 - beta1),
+// exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2),
+// denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps, param.addcdiv_(exp_avg, denom, value=-step_size).
+MULTIVERSION
+void descent_adam_step(size_t count, double *restrict param, const double *restrict grad, double *restrict exp_avg,
+                       double *restrict exp_avg_sq, double beta1, double beta2, double step_size,
+                       double bias_correction2_sqrt, double eps) {
+    double weight = 1 - beta1, keep = 1 - weight, added = 1 - beta2;
+    if (weight < 0.5) {
+        for (size_t i = 0; i < count; i++) {
+            double g = grad[i];
+            double m = exp_avg[i] + weight * (g - exp_avg[i]);
+            double v = exp_avg_sq[i] * beta2 + added * g * g;
+            exp_avg[i] = m;
+            exp_avg_sq[i] = v;
+            param[i] = param[i] + -step_size * (m / (sqrt(v) / bias_correction2_sqrt + eps));
+        }
+    } else {
+        for (size_t i = 0; i < count; i++) {
+            double g = grad[i];
+            double m = g - (g - exp_avg[i]) * keep;
+            double v = exp_avg_sq[i] * beta2 + added * g * g;
+            exp_avg[i] = m;
+            exp_avg_sq[i] = v;
+            param[i] = param[i] + -step_size * (m / (sqrt(v) / bias_correction2_sqrt + eps));
+        }
+    }
+}
+
+// The backward passes of tanh and sigmoid from their outputs, in one pass instead of three
+// temporaries; the same operations in the same order as the composed form, so the same results.
+MULTIVERSION
+void descent_tanh_backward(size_t count, const double *restrict gradient, const double *restrict y, double *restrict out) {
+    for (size_t i = 0; i < count; i++) out[i] = gradient[i] * (1 - y[i] * y[i]);
+}
+
+MULTIVERSION
+void descent_sigmoid_backward(size_t count, const double *restrict gradient, const double *restrict y, double *restrict out) {
+    for (size_t i = 0; i < count; i++) out[i] = gradient[i] * ((1 - y[i]) * y[i]);
+}
+
+// True when no element is NaN or infinite: the exponent bits are tested as integers, so the
+// loop vectorises (a floating-point test would have to keep NaN semantics).
+MULTIVERSION
+int descent_all_finite(size_t count, const double *x) {
+    const unsigned long long *bits = (const unsigned long long *)x;
+    unsigned long long non_finite = 0;
+    for (size_t i = 0; i < count; i++) non_finite |= (~bits[i] & 0x7ff0000000000000ULL) == 0;
+    return non_finite == 0;
+}
+
+// Softplus's backward pass (threshold 20, as PyTorch's default) given sigmoid(x): the gradient
+// passes unchanged where softplus is the identity.
+MULTIVERSION
+void descent_softplus_backward(size_t count, const double *restrict gradient, const double *restrict x,
+                               const double *restrict sigmoid_x, double *restrict out) {
+    for (size_t i = 0; i < count; i++) out[i] = x[i] > 20 ? gradient[i] : gradient[i] * sigmoid_x[i];
+}

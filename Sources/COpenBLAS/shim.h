@@ -16,3 +16,5 @@ void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const 
              double *work, const int *lwork, int *iwork, const int *liwork, int *info,
              size_t jobzLength, size_t uploLength);
 
+void openblas_set_num_threads(int num_threads);
+int blas_thread_shutdown_(void);

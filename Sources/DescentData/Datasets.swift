@@ -89,12 +89,7 @@ public enum Datasets {
     /// The same permutation applied to the rows of both tensors.
     public static func shuffled(_ x: Tensor, _ y: Tensor, generator: inout RandomGenerator) throws -> (Tensor, Tensor) {
         let order = generator.permutation(x.shape[0])
-        return (try rows(x, order), try rows(y, order))
-    }
-
-    /// The rows `order` of `x`, as a new tensor.
-    public static func rows(_ x: Tensor, _ order: [Int]) throws -> Tensor {
-        try x.indexed([.positions(try Tensor(shape: [order.count], elements: order.map(Double.init)))])
+        return (try x.rows(order), try y.rows(order))
     }
 
     /// The index lists of one epoch's mini-batches, as PyTorch's DataLoader forms them:

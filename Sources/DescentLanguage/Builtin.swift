@@ -1,4 +1,5 @@
 import DescentTensor
+import Synchronization
 
 /// A function implemented in Swift. Its signature string (`round(x, digits: 0)`) is the single
 /// source of its parameter names, defaults, help text and argument binding.
@@ -29,7 +30,7 @@ public final class BuiltinFunction: FunctionObject {
     /// such as the function `grad(loss)` returns.
     init(_ signature: String, shownAs: String? = nil, category: String, _ summary: String, example: String,
          body: @escaping (inout Arguments) throws -> Value) {
-        let (name, parameters) = BuiltinFunction.parseSignature(signature)
+        let (name, parameters) = BuiltinFunction.parsedSignature(signature)
         self.parameters = parameters
         self.isVariadic = parameters.first?.isVariadic ?? false
         self.declaredSignature = shownAs ?? signature
@@ -41,6 +42,23 @@ public final class BuiltinFunction: FunctionObject {
     }
 
     override public var signature: String { declaredSignature }
+
+    /// Signatures parsed so far. Built-ins made at run time (an optimizer's `step`, made on each
+    /// access) would otherwise parse the same text, defaults and all, on every call.
+    private static let parsedSignatures = Mutex<[String: ParsedSignature]>([:])
+
+    /// Defaults are literals, which no built-in mutates, so sharing them between threads is safe.
+    private struct ParsedSignature: @unchecked Sendable {
+        let name: String
+        let parameters: [Parameter]
+    }
+
+    private static func parsedSignature(_ signature: String) -> (String, [Parameter]) {
+        if let known = parsedSignatures.withLock({ $0[signature] }) { return (known.name, known.parameters) }
+        let (name, parameters) = parseSignature(signature)
+        parsedSignatures.withLock { $0[signature] = ParsedSignature(name: name, parameters: parameters) }
+        return (name, parameters)
+    }
 
     private static func parseSignature(_ signature: String) -> (String, [Parameter]) {
         let open = signature.firstIndex(of: "(") ?? signature.endIndex

@@ -44,9 +44,9 @@ final class BatchesObject: NativeObject {
         let plan = Datasets.batchIndices(count: inputs.shape[0], size: size, shuffle: shuffle, dropLast: dropLast, generator: &generator)
         do {
             return try plan.map { indices in
-                let x = Value.object(TensorObject(try Datasets.rows(inputs, indices)))
+                let x = Value.object(TensorObject(try inputs.rows(indices)))
                 guard let targets else { return x }
-                return .list([x, .object(TensorObject(try Datasets.rows(targets, indices)))])
+                return .list([x, .object(TensorObject(try targets.rows(indices)))])
             }
         } catch let error as TensorError {
             throw error.at(span)
@@ -165,9 +165,9 @@ extension Builtins {
                    example: "shuffle(arange(5), seed: 1)") { args in
                 let (x, y) = try samples(args, 0, 1)
                 let order = try withGenerator(args, seedArgument: 2) { $0.permutation(x.shape[0]) }
-                let shuffledX = try Datasets.rows(x, order)
+                let shuffledX = try x.rows(order)
                 guard let y else { return .object(TensorObject(shuffledX)) }
-                return pair(shuffledX, try Datasets.rows(y, order))
+                return pair(shuffledX, try y.rows(order))
             },
             define("split(X, Y: nil, frac: 0.8, shuffle: true, seed: nil)", category,
                    "Training and validation sets: [X_train, Y_train, X_val, Y_val] (or [X_train, X_val]), the first frac of the (shuffled) rows for training. On a string, split(text, sep) splits it at sep (or at white space).",
@@ -180,7 +180,7 @@ extension Builtins {
                 let order = args[3].isTruthy ? try withGenerator(args, seedArgument: 4) { $0.permutation(n) } : Array(0..<n)
                 let cut = Int((Double(n) * fraction).rounded())
                 let train = Array(order[..<cut]), validation = Array(order[cut...])
-                let parts = try [x, y].compactMap { $0 }.flatMap { t in [try Datasets.rows(t, train), try Datasets.rows(t, validation)] }
+                let parts = try [x, y].compactMap { $0 }.flatMap { t in [try t.rows(train), try t.rows(validation)] }
                 let ordered = y == nil ? parts : [parts[0], parts[2], parts[1], parts[3]]
                 return .list(ordered.map { .object(TensorObject($0)) })
             },

@@ -101,7 +101,12 @@ final class OptimizerObject: NativeObject {
     /// One update of the parameters by `gradients` (one per parameter tensor), in place.
     func apply(_ gradients: [Tensor], hessian: Tensor? = nil, site: Node) throws {
         let rate = try currentRate(site: site)
+        // The objects let go of their tensors during the update, so that each tensor's storage is
+        // uniquely referenced and updated in place rather than copied first.
         var values = tensors.map(\.tensor)
+        let placeholder = Tensor(scalar: 0)
+        for object in tensors { object.tensor = placeholder }
+        defer { for (object, value) in zip(tensors, values) { object.tensor = value } }
         switch method {
         case .rule(let optimizer):
             try optimizer.update(&values, gradients: gradients, lr: rate)
@@ -113,7 +118,6 @@ final class OptimizerObject: NativeObject {
             }
         }
         steps += 1
-        for (object, value) in zip(tensors, values) { object.tensor = value }
     }
 
     private func state(_ args: Arguments) throws -> Value {
@@ -131,33 +135,33 @@ final class OptimizerObject: NativeObject {
 
 /// The tensors of `value`, shaped like the parameters `like`: the same kind at every level, the
 /// same keys, lengths and shapes.
-private func matchingTensors(_ value: Value, like parameters: Value, path: String, _ args: Arguments) throws -> [Tensor] {
+private func matchingTensors(_ value: Value, like parameters: Value, path: @autoclosure () -> String, _ args: Arguments) throws -> [Tensor] {
     switch (parameters, value) {
     case (.object(let parameter as TensorObject), _):
         guard let tensor = try? makeTensor(value) else {
-            throw args.error("\(args.function.name)() expects a tensor for \(path), got \(value.typeName)", argument: 0)
+            throw args.error("\(args.function.name)() expects a tensor for \(path()), got \(value.typeName)", argument: 0)
         }
         let reshaped = tensor.count == parameter.tensor.count ? ((try? tensor.reshaped(parameter.tensor.shape)) ?? tensor) : tensor
         guard reshaped.shape == parameter.tensor.shape else {
-            throw args.error("\(args.function.name)() got \(path) of shape \(describe(tensor.shape)) for a parameter of shape \(describe(parameter.tensor.shape))", argument: 0)
+            throw args.error("\(args.function.name)() got \(path()) of shape \(describe(tensor.shape)) for a parameter of shape \(describe(parameter.tensor.shape))", argument: 0)
         }
         return [reshaped]
     case (.list(let parameterList), .list(let gradientList)):
         guard parameterList.items.count == gradientList.items.count else {
-            throw args.error("\(args.function.name)() got \(gradientList.items.count) gradients in \(path) for \(parameterList.items.count) parameters", argument: 0)
+            throw args.error("\(args.function.name)() got \(gradientList.items.count) gradients in \(path()) for \(parameterList.items.count) parameters", argument: 0)
         }
         return try zip(parameterList.items, gradientList.items).enumerated().flatMap { i, pair in
-            try matchingTensors(pair.1, like: pair.0, path: "\(path)[\(i)]", args)
+            try matchingTensors(pair.1, like: pair.0, path: "\(path())[\(i)]", args)
         }
     case (.record(let parameterRecord), .record(let gradientRecord)):
         return try parameterRecord.fields.flatMap { key, parameter in
             guard let gradient = gradientRecord.fields[key] else {
-                throw args.error("\(args.function.name)() got no gradient \(path).\(key) for the parameter \(key)", argument: 0)
+                throw args.error("\(args.function.name)() got no gradient \(path()).\(key) for the parameter \(key)", argument: 0)
             }
-            return try matchingTensors(gradient, like: parameter, path: "\(path).\(key)", args)
+            return try matchingTensors(gradient, like: parameter, path: "\(path()).\(key)", args)
         }
     default:
-        throw args.error("\(args.function.name)() expects \(path) shaped like the parameters (\(parameters.typeName)), got \(value.typeName)", argument: 0)
+        throw args.error("\(args.function.name)() expects \(path()) shaped like the parameters (\(parameters.typeName)), got \(value.typeName)", argument: 0)
     }
 }
 

@@ -135,7 +135,7 @@ private func train(_ args: Arguments) throws -> Value {
             let plan = Datasets.batchIndices(count: x.shape[0], size: batchSize, shuffle: true, dropLast: false, generator: &generator)
             for (index, batch) in plan.enumerated() {
                 try args.ip.checkInterrupt(at: args.span)
-                let xb = try Datasets.rows(x, batch), yb = try Datasets.rows(y, batch)
+                let xb = try x.rows(batch), yb = try y.rows(batch)
                 let (value, gradients) = try optimizer.lossAndGradients(loss, xb, yb, args)
                 guard value.isFinite else {
                     throw args.error("loss became \(formatNumber(value)) at step \(stepLosses.count) (lr = \(formatNumber(try optimizer.currentRate(site: args.site)))); the learning rate is probably too high")
@@ -277,7 +277,7 @@ private func noiseScale(_ args: Arguments) throws -> Value {
     var total = 0.0
     for batch in plan {
         try args.ip.checkInterrupt(at: args.span)
-        let g = try gradient(try Datasets.rows(x, batch), try Datasets.rows(y, batch))
+        let g = try gradient(try x.rows(batch), try y.rows(batch))
         total += zip(g, full).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
     }
     return .number(total / Double(plan.count))

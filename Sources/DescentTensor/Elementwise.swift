@@ -128,6 +128,16 @@ extension Tensor {
             if let tape = activeTape(a, b) { tape.record(.binary(function), [a, b], &out) }
             return out
         }
+        if let arithmetic = function.arithmetic, let rowLength = repeatedRowLength(a, b, outShape: shape) {
+            // One operand repeated along leading axes (a bias added to a batch): the C loop per row.
+            let pa = a.storage.pointer, pb = b.storage.pointer
+            for row in stride(from: 0, to: out.count, by: rowLength) {
+                descent_arithmetic(arithmetic, rowLength, a.count == out.count ? pa + row : pa, 1,
+                                   b.count == out.count ? pb + row : pb, 1, po + row)
+            }
+            if let tape = activeTape(a, b) { tape.record(.binary(function), [a, b], &out) }
+            return out
+        }
         switch function {
         case .add: broadcastElements(a, b, into: po, shape: shape) { $0 + $1 }
         case .subtract: broadcastElements(a, b, into: po, shape: shape) { $0 - $1 }
@@ -148,6 +158,16 @@ extension Tensor {
         if function.isComparison { out.isMask = true }
         if function.isDifferentiable, let tape = activeTape(a, b) { tape.record(.binary(function), [a, b], &out) }
         return out
+    }
+
+    /// The length of the rows one operand repeats when the other has the full shape and the first
+    /// has the trailing dimensions of it (`[32, 10] + [10]`, `[4, 3, 2] * [1, 3, 2]`); nil otherwise.
+    private static func repeatedRowLength(_ a: Tensor, _ b: Tensor, outShape: [Int]) -> Int? {
+        let (full, repeated) = a.count == b.count ? (a, b) : a.count > b.count ? (a, b) : (b, a)
+        guard full.shape == outShape, repeated.count > 0, full.count > repeated.count else { return nil }
+        let trailing = Array(repeated.shape.drop { $0 == 1 })
+        guard trailing.count <= outShape.count, Array(outShape.suffix(trailing.count)) == trailing else { return nil }
+        return repeated.count
     }
 
     /// `a = a op b` in a's own elements, when that is invisible: `a`'s elements are not shared, it

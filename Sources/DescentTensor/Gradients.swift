@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,7 +18,7 @@ func inputGradients(_ node: TapeNode, _ g: Tensor, _ tape: Tape?) throws -> [Ten
     case .identity:
         return [g]
     case .unary(let function):
-        return [try unaryGradient(function, x: inputs[0], y: y, g: g)]
+        return [try unaryGradient(function, x: inputs[0], y: y, g: g, recording: tape != nil)]
     case .binary(let function):
         let (ga, gb) = try binaryGradients(function, inputs[0], inputs[1], y: y, g: g, needed: (needed[0], needed[1]))
         return [try ga?.summed(toShape: inputs[0].shape), try gb?.summed(toShape: inputs[1].shape)]
@@ -93,7 +94,19 @@ func inputGradients(_ node: TapeNode, _ g: Tensor, _ tape: Tape?) throws -> [Ten
     }
 }
 
-private func unaryGradient(_ function: UnaryFunction, x: Tensor, y: Tensor, g: Tensor) throws -> Tensor? {
+private func unaryGradient(_ function: UnaryFunction, x: Tensor, y: Tensor, g: Tensor, recording: Bool) throws -> Tensor? {
+    // One pass instead of three or four temporaries, with the same operations in the same order.
+    if !recording, g.shape == y.shape, function == .tanh || function == .sigmoid || function == .softplus {
+        let out = Tensor(sameShapeAs: y.shape, count: y.count)
+        switch function {
+        case .tanh: descent_tanh_backward(y.count, g.storage.pointer, y.storage.pointer, out.storage.pointer)
+        case .sigmoid: descent_sigmoid_backward(y.count, g.storage.pointer, y.storage.pointer, out.storage.pointer)
+        default:
+            let sigmoid = Tensor.unary(.sigmoid, x.detached)
+            descent_softplus_backward(y.count, g.storage.pointer, x.storage.pointer, sigmoid.storage.pointer, out.storage.pointer)
+        }
+        return out
+    }
     switch function {
     case .negate: return Tensor.unary(.negate, g)
     case .exp: return try g * y

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -145,12 +146,35 @@ func reduceElements(_ x: Tensor, axes: [Int], into out: UnsafeMutablePointer<Dou
 /// so only the tiniest products, where the call costs as much as the arithmetic, stay here.
 let blasThreshold = 8 * 8 * 8
 
+/// OpenBLAS starts a thread per core at load time and its idle threads spin, which on a 2-core
+/// machine takes the second core's time from the interpreter (the training benchmark ran 12%
+/// slower). Products of fewer multiply-adds than this run on the calling thread alone; larger ones
+/// (a 128 x 128 x 128 product and up) use every core.
+public enum BLASThreading {
+    static let parallelThreshold = 1 << 21
+    private static let current = Atomic<Int>(0)
+    private static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    /// Makes OpenBLAS single-threaded until a large product needs more; call once at start-up.
+    public static func startOnOneThread() {
+        use(threads: 1)
+        _ = blas_thread_shutdown_()
+    }
+
+    static func prepare(multiplyAdds: Int) { use(threads: multiplyAdds >= parallelThreshold ? cores : 1) }
+
+    private static func use(threads: Int) {
+        if current.exchange(threads, ordering: .relaxed) != threads { openblas_set_num_threads(Int32(threads)) }
+    }
+}
+
 /// `c = op(a) @ op(b)` for row-major matrices, `op` transposing when asked: `a` is m x k after
 /// `op`, `b` is k x n after `op`.
 func multiplyMatrices(_ a: UnsafePointer<Double>, transposeA: Bool, leadingA: Int? = nil, _ b: UnsafePointer<Double>, transposeB: Bool,
                       _ c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int) {
     let lda = leadingA ?? (transposeA ? m : k)
     if m * n * k >= blasThreshold {
+        BLASThreading.prepare(multiplyAdds: m * n * k)
         cblas_dgemm(Int32(DescentRowMajor), Int32(transposeA ? DescentTrans : DescentNoTrans),
                     Int32(transposeB ? DescentTrans : DescentNoTrans), Int32(m), Int32(n), Int32(k), 1,
                     a, Int32(lda), b, Int32(transposeB ? k : n), 0, c, Int32(n))

@@ -38,6 +38,12 @@ extension Tensor {
         var out = Tensor(sameShapeAs: reducedShape(axes, keepdims: keepdims), count: keptCount(axes))
         if axes.count == rank {
             out.storage.pointer.pointee = descent_sum(count, storage.pointer)
+        } else if axes == Array(0..<axes.count), out.count > 0 {
+            // Leading axes (a bias gradient's batch sum): whole rows added in order, vectorised.
+            out.storage.pointer.initialize(repeating: 0, count: out.count)
+            for row in stride(from: 0, to: count, by: out.count) {
+                descent_arithmetic_in_place(DESCENT_ADD, out.count, out.storage.pointer, storage.pointer + row, 1)
+            }
         } else {
             reduceElements(self, axes: axes, into: out.storage.pointer, outCount: out.count, initial: 0, +)
         }

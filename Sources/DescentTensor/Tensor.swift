@@ -1,3 +1,4 @@
+import CKernels
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -95,12 +96,13 @@ final class Storage {
 
     init(count: Int) {
         self.count = count
-        let bytes = max(count, 1) * MemoryLayout<Double>.stride
-        guard let memory = malloc(bytes) else { fatalError("out of memory allocating \(bytes) bytes") }
-        pointer = memory.bindMemory(to: Double.self, capacity: max(count, 1))
+        guard let memory = descent_buffer_allocate(max(count, 1)) else {
+            fatalError("out of memory allocating \(max(count, 1) * MemoryLayout<Double>.stride) bytes")
+        }
+        pointer = memory
     }
 
-    deinit { free(pointer) }
+    deinit { descent_buffer_free(pointer, max(count, 1)) }
 }
 
 /// A misuse of a tensor operation: mismatched shapes, an axis out of range, a tensor too large.

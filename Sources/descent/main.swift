@@ -5,6 +5,7 @@ import Darwin
 #endif
 import ArgumentParser
 import DescentLanguage
+import DescentTensor
 
 // Parse on the main thread, run on a thread with a large stack; SIGINT is delivered only there.
 /// Prints ArgumentParser's message for a parse error, help or version request, and exits:
@@ -35,6 +36,7 @@ extension ResetCommand: Executable {}
 extension SolutionCommand: Executable {}
 extension QuizCommand: Executable {}
 
+BLASThreading.startOnOneThread()
 var command: ParsableCommand
 do {
     command = try DescentCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst()))

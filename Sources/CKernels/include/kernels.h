@@ -23,6 +23,25 @@ double descent_sum(size_t count, const double *x);
 double descent_max(size_t count, const double *x);
 double descent_min(size_t count, const double *x);
 
+/// out = gradient * (1 - y * y) and out = gradient * ((1 - y) * y): tanh's and sigmoid's
+/// backward passes from their outputs y.
+void descent_tanh_backward(size_t count, const double *gradient, const double *y, double *out);
+void descent_sigmoid_backward(size_t count, const double *gradient, const double *y, double *out);
+/// out = x > 20 ? gradient : gradient * sigmoid_x: softplus's backward pass.
+void descent_softplus_backward(size_t count, const double *gradient, const double *x, const double *sigmoid_x, double *out);
+/// 1 when no element is NaN or infinite, else 0.
+int descent_all_finite(size_t count, const double *x);
+
+/// One torch.optim.Adam step (no weight decay, amsgrad or maximize) of a parameter in place;
+/// the arrays must not overlap.
+void descent_adam_step(size_t count, double *param, const double *grad, double *exp_avg, double *exp_avg_sq,
+                       double beta1, double beta2, double step_size, double bias_correction2_sqrt, double eps);
+
+/// Memory for `count` doubles (NULL when out of memory), from this thread's cache of recently
+/// freed buffers when one of the same size class is there; return it with descent_buffer_free.
+double *descent_buffer_allocate(size_t count);
+void descent_buffer_free(double *buffer, size_t count);
+
 /// Bytes of native stack left below the caller's frame on this thread, or -1 when unknown.
 long descent_stack_room(void);
 
