@@ -10,6 +10,8 @@ mkdir -p "$out"
 # The real CPython binary, not a version-manager shim, and -S (no site-packages scan): the
 # strictest comparison, CPython with nothing but its own startup.
 python="$(python3 -c 'import sys; print(sys.executable)') -S"
+# NumPy needs site-packages, so the NumPy programs run with the same binary without -S.
+numpy_python=$(python3 -c 'import sys; print(sys.executable)')
 lua=$(command -v lua5.4)
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
@@ -25,6 +27,15 @@ done
 hyperfine -N --warmup 5 --runs 40 --export-json "$out/startup.json" \
     -n descent "$descent -e 1+1" -n python "$python -c 1+1" -n lua "$lua -e x=1+1" >/dev/null
 
+# The training loop: whole programs (start-up, NumPy's import and data included) side by side, and
+# the loop alone as each program times it, Descent and NumPy alternating five times.
+hyperfine -N --warmup 2 --runs 15 --export-json "$out/train.json" \
+    -n descent "$descent run $here/train.dsc" -n numpy "$numpy_python $here/train.py" >/dev/null
+for round in 1 2 3 4 5; do
+    "$descent" run "$here/train.dsc" > "$out/train-descent-$round.json"
+    "$numpy_python" "$here/train.py" > "$out/train-numpy-$round.json"
+done
+
 # Tensor kernels and a training step: timed inside each program (start-up excluded), Descent
 # and NumPy alternating three times; the table takes each kernel's median over the three runs.
 for round in 1 2 3; do
@@ -35,6 +46,7 @@ done
 echo "overhead: $("$descent" run "$here/overhead.dsc" | tr '\n' ' ')"
 echo "plots (seconds per drawing): $("$descent" run "$here/plots.dsc")"
 echo "search (64 random-search trials, 1 worker and $(nproc)): $("$descent" run "$here/search.dsc" "$(nproc)")"
+echo "lesson 1's first cell in a terminal: $(python3 "$here/first_cell.py" "$descent" 1 "Learning-rate decay")"
 # Lessons have no reference program: their budget is 30 s each with a release build.
 for lesson in "$here"/../lessons/*.dsc; do
     hyperfine -N --runs 3 --export-json "$out/lesson.json" "$descent run $lesson" > /dev/null
@@ -55,6 +67,15 @@ for name in ["fib", "loop", "closures", "startup"]:
     print(f"| {titles[name]} | {d*1000:.1f} ms | {p*1000:.1f} ms | {l*1000:.1f} ms | {d/p:.2f}x | {d/l:.2f}x |")
 
 from statistics import median
+train = {r["command"]: r["median"] for r in json.load(open(os.path.join(out, "train.json")))["results"]}
+loops = {name: median(json.load(open(os.path.join(out, f"train-{name}-{r}.json")))["loop_seconds"] for r in range(1, 6))
+         for name in ["descent", "numpy"]}
+print()
+print("| training loop (2-32-32-1 tanh MLP, 800 Adam steps) | Descent | NumPy | Descent / NumPy |")
+print("|---|---:|---:|---:|")
+print(f"| whole program | {train['descent']*1000:.1f} ms | {train['numpy']*1000:.1f} ms | {train['descent']/train['numpy']:.2f}x |")
+print(f"| the loop alone | {loops['descent']*1000:.1f} ms | {loops['numpy']*1000:.1f} ms | {loops['descent']/loops['numpy']:.2f}x |")
+
 runs = range(1, 4)
 descent = [json.load(open(os.path.join(out, f"tensor-descent-{r}.json"))) for r in runs]
 reference = [json.load(open(os.path.join(out, f"tensor-numpy-{r}.json"))) for r in runs]

@@ -12,9 +12,18 @@ public final class BuiltinFunction: FunctionObject {
         var collectsNamed = false
     }
 
-    let parameters: [Parameter]
+    /// Parsed from the signature on first use: parsing every built-in's defaults when an
+    /// interpreter starts was a tenth of start-up time.
+    var parameters: [Parameter] {
+        if let parsedParameters { return parsedParameters }
+        let parameters = BuiltinFunction.parsedParameters(signatureToParse)
+        parsedParameters = parameters
+        return parameters
+    }
+    private var parsedParameters: [Parameter]?
+    private let signatureToParse: String
     /// For `print(values..., sep: " ")`: every positional argument is one of `values`.
-    let isVariadic: Bool
+    var isVariadic: Bool { parameters.first?.isVariadic ?? false }
     public let declaredSignature: String
     public let summary: String
     public let example: String
@@ -30,39 +39,35 @@ public final class BuiltinFunction: FunctionObject {
     /// such as the function `grad(loss)` returns.
     init(_ signature: String, shownAs: String? = nil, category: String, _ summary: String, example: String,
          body: @escaping (inout Arguments) throws -> Value) {
-        let (name, parameters) = BuiltinFunction.parsedSignature(signature)
-        self.parameters = parameters
-        self.isVariadic = parameters.first?.isVariadic ?? false
+        signatureToParse = signature
         self.declaredSignature = shownAs ?? signature
         self.summary = summary
         self.example = example
         self.category = category
         self.body = body
-        super.init(name: name)
+        super.init(name: String(signature.prefix { $0 != "(" }))
     }
 
     override public var signature: String { declaredSignature }
 
-    /// Signatures parsed so far. Built-ins made at run time (an optimizer's `step`, made on each
+    /// Parameter lists parsed so far. Built-ins made at run time (an optimizer's `step`, made on each
     /// access) would otherwise parse the same text, defaults and all, on every call.
     private static let parsedSignatures = Mutex<[String: ParsedSignature]>([:])
 
     /// Defaults are literals, which no built-in mutates, so sharing them between threads is safe.
     private struct ParsedSignature: @unchecked Sendable {
-        let name: String
         let parameters: [Parameter]
     }
 
-    private static func parsedSignature(_ signature: String) -> (String, [Parameter]) {
-        if let known = parsedSignatures.withLock({ $0[signature] }) { return (known.name, known.parameters) }
-        let (name, parameters) = parseSignature(signature)
-        parsedSignatures.withLock { $0[signature] = ParsedSignature(name: name, parameters: parameters) }
-        return (name, parameters)
+    private static func parsedParameters(_ signature: String) -> [Parameter] {
+        if let known = parsedSignatures.withLock({ $0[signature] }) { return known.parameters }
+        let parameters = parseParameters(signature)
+        parsedSignatures.withLock { $0[signature] = ParsedSignature(parameters: parameters) }
+        return parameters
     }
 
-    private static func parseSignature(_ signature: String) -> (String, [Parameter]) {
+    private static func parseParameters(_ signature: String) -> [Parameter] {
         let open = signature.firstIndex(of: "(") ?? signature.endIndex
-        let name = String(signature[..<open])
         let inner = signature[signature.index(after: open)..<(signature.lastIndex(of: ")") ?? signature.endIndex)]
         var parameters: [Parameter] = []
         for piece in splitTopLevel(String(inner)) where !piece.isEmpty {
@@ -78,7 +83,7 @@ public final class BuiltinFunction: FunctionObject {
                 parameters.append(Parameter(name: piece, defaultValue: nil, isVariadic: false))
             }
         }
-        return (name, parameters)
+        return parameters
     }
 
     private static func splitTopLevel(_ text: String) -> [String] {

@@ -60,6 +60,7 @@ OPTIMIZERS = [
     ("adadelta", torch.optim.Adadelta, {"rho": 0.5, "eps": 1e-3}, {"quadratic": 1.0, "rosenbrock": 1.0, "saddle": 1.0}),
     ("adadelta", torch.optim.Adadelta, {"weight_decay": 0.1}, {"quadratic": 0.5, "rosenbrock": 0.5, "saddle": 0.5}),
     ("adam", torch.optim.Adam, {}, {"quadratic": 0.1, "rosenbrock": 0.05, "saddle": 0.05}),
+    ("adam", torch.optim.Adam, {"betas": (0.3, 0.9)}, {"quadratic": 0.1, "rosenbrock": 0.05, "saddle": 0.05}),
     ("adam", torch.optim.Adam, {"amsgrad": True}, {"quadratic": 0.1, "rosenbrock": 0.05, "saddle": 0.05}),
     ("adam", torch.optim.Adam, {"weight_decay": 0.1, "betas": (0.5, 0.9)}, {"quadratic": 0.1, "rosenbrock": 0.05, "saddle": 0.05}),
     ("adam", torch.optim.Adam, {"eps": 1e-3, "maximize": True}, {"quadratic": 0.01, "rosenbrock": 0.001, "saddle": 0.01}),
