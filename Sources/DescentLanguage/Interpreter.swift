@@ -47,13 +47,19 @@ public final class Output {
         } else {
             buffer.append(contentsOf: bytes)
         }
-        if flushesEveryWrite || buffer.count >= 1 << 16 { flush() }
+        if flushesEveryWrite || buffer.count >= 1 << 16 || monotonicSeconds() - lastFlush > 0.1 { flush() }
     }
+
+    /// Output to a pipe or file is written in blocks, but a write more than a tenth of a second
+    /// after the last flush goes out at once: occasional progress lines (`descent run train.dsc |
+    /// tee log`) appear as they are printed, while bursts of prints still cost one write each block.
+    private var lastFlush = monotonicSeconds()
 
     /// A new run starts counting from zero.
     public func resetCount() { bytesWritten = 0 }
 
     public func flush() {
+        lastFlush = monotonicSeconds()
         guard !buffer.isEmpty else { return }
         sink(buffer)
         buffer.removeAll(keepingCapacity: true)

@@ -209,6 +209,12 @@ struct Resolver {
             if fusable, let local = right as? LocalGet, let constant = left as? NumberLiteral {
                 return LocalConstantBinary(op: binary.op, slot: local.slot, constant: constant.number, constantOnLeft: true, span: span)
             }
+            if fusable, let global = left as? GlobalGet, let constant = right as? NumberLiteral {
+                return GlobalConstantBinary(op: binary.op, global: global, constant: constant.number, constantOnLeft: false, span: span)
+            }
+            if fusable, let global = right as? GlobalGet, let constant = left as? NumberLiteral {
+                return GlobalConstantBinary(op: binary.op, global: global, constant: constant.number, constantOnLeft: true, span: span)
+            }
             if fusable, let constant = right as? NumberLiteral {
                 return ConstantBinary(op: binary.op, operand: left, constant: constant.number, constantOnLeft: false, span: span)
             }

@@ -126,12 +126,6 @@ private extension String {
     }
 }
 
-private func seconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}
-
 /// What every search shares: the space, the objective, the trials so far.
 private struct SearchRun {
     let args: Arguments
@@ -225,7 +219,7 @@ private struct SearchRun {
     func runTrial(_ unit: [Double], budget: Double?, index: Int) -> Trial {
         let config = config(unit)
         var trial = Trial(config: config, unit: unit, score: nil, budget: budget ?? 1, seconds: 0, error: nil)
-        let start = seconds()
+        let start = monotonicSeconds()
         args.ip.random = RandomGenerator(seed: seedBase &+ UInt64(index))
         do {
             let arguments: [Value] = [.record(RecordObject(config.fields))] + (usesBudget ? [.number(budget ?? 1)] : [])
@@ -242,7 +236,7 @@ private struct SearchRun {
         } catch {
             trial.error = "\(error)"
         }
-        trial.seconds = seconds() - start
+        trial.seconds = monotonicSeconds() - start
         return trial
     }
 

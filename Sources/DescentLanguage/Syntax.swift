@@ -326,33 +326,48 @@ final class CompoundBinary: Node {
     }
 }
 
-/// `x - 1`, `n < 2`: a binary operator on a local variable and a number constant, the commonest
-/// shape in loops and recursions, evaluated without dispatching to either operand.
-final class LocalConstantBinary: Node {
+/// What the nodes for a binary operator with a number constant on one side share.
+class ConstantOperandBinary: Node {
     let op: BinaryOperator
-    let slot: Int
     let constant: Double
     let constantOnLeft: Bool
-    init(op: BinaryOperator, slot: Int, constant: Double, constantOnLeft: Bool, span: SourceSpan) {
-        self.op = op; self.slot = slot; self.constant = constant; self.constantOnLeft = constantOnLeft
+    init(op: BinaryOperator, constant: Double, constantOnLeft: Bool, span: SourceSpan) {
+        self.op = op; self.constant = constant; self.constantOnLeft = constantOnLeft
         super.init(span: span)
+    }
+}
+
+/// `x - 1`, `n < 2`: a binary operator on a local variable and a number constant, the commonest
+/// shape in loops and recursions, evaluated without dispatching to either operand.
+final class LocalConstantBinary: ConstantOperandBinary {
+    let slot: Int
+    init(op: BinaryOperator, slot: Int, constant: Double, constantOnLeft: Bool, span: SourceSpan) {
+        self.slot = slot
+        super.init(op: op, constant: constant, constantOnLeft: constantOnLeft, span: span)
     }
     override func eval(_ ip: Interpreter) throws -> Value {
         let local = ip.stack[ip.base &+ slot]
-        if case .number(let v) = local,
-           let result = constantOnLeft ? numericBinary(op, constant, v) : numericBinary(op, v, constant) {
-            return result
-        }
+        if let result = numberWithConstant(op, local, constant, constantOnLeft: constantOnLeft) { return result }
         return try applyConstant(op, local, constant, constantOnLeft: constantOnLeft, at: span)
     }
     override func evalCondition(_ ip: Interpreter) throws -> Bool {
         let local = ip.stack[ip.base &+ slot]
-        if case .number(let v) = local,
-           let result = constantOnLeft ? numericComparison(op, constant, v) : numericComparison(op, v, constant) {
-            return result
-        }
+        if let result = numberComparedWithConstant(op, local, constant, constantOnLeft: constantOnLeft) { return result }
         return try applyConstant(op, local, constant, constantOnLeft: constantOnLeft, at: span).truth(at: span)
     }
+}
+
+/// The fast path of the constant-operand nodes: the other operand is a number.
+@inline(__always)
+private func numberWithConstant(_ op: BinaryOperator, _ value: Value?, _ constant: Double, constantOnLeft: Bool) -> Value? {
+    guard case .number(let v)? = value else { return nil }
+    return constantOnLeft ? numericBinary(op, constant, v) : numericBinary(op, v, constant)
+}
+
+@inline(__always)
+private func numberComparedWithConstant(_ op: BinaryOperator, _ value: Value?, _ constant: Double, constantOnLeft: Bool) -> Bool? {
+    guard case .number(let v)? = value else { return nil }
+    return constantOnLeft ? numericComparison(op, constant, v) : numericComparison(op, v, constant)
 }
 
 /// The slow path of the constant-operand nodes: the other operand is not a number.
@@ -361,32 +376,46 @@ private func applyConstant(_ op: BinaryOperator, _ value: Value, _ constant: Dou
     constantOnLeft ? try applyBinary(op, .number(constant), value, at: span) : try applyBinary(op, value, .number(constant), at: span)
 }
 
+/// A global and a number constant (`i < 3000000`, `i + 1` in a script's top-level loop): one
+/// node instead of two, reading the global's slot directly.
+final class GlobalConstantBinary: ConstantOperandBinary {
+    let global: GlobalGet
+    init(op: BinaryOperator, global: GlobalGet, constant: Double, constantOnLeft: Bool, span: SourceSpan) {
+        self.global = global
+        super.init(op: op, constant: constant, constantOnLeft: constantOnLeft, span: span)
+    }
+    override func forEachChild(_ body: (Node) -> Void) { body(global) }
+    override func eval(_ ip: Interpreter) throws -> Value {
+        if let result = numberWithConstant(op, ip.globals.values[global.index], constant, constantOnLeft: constantOnLeft) {
+            return result
+        }
+        return try applyConstant(op, try global.eval(ip), constant, constantOnLeft: constantOnLeft, at: span)
+    }
+    override func evalCondition(_ ip: Interpreter) throws -> Bool {
+        if let result = numberComparedWithConstant(op, ip.globals.values[global.index], constant, constantOnLeft: constantOnLeft) {
+            return result
+        }
+        return try applyConstant(op, try global.eval(ip), constant, constantOnLeft: constantOnLeft, at: span).truth(at: span)
+    }
+}
+
 /// `total + i * 0.5`, `i < n`: a binary operator with a number constant on one side.
-final class ConstantBinary: Node {
-    let op: BinaryOperator
+final class ConstantBinary: ConstantOperandBinary {
     let operand: Node
-    let constant: Double
-    let constantOnLeft: Bool
     init(op: BinaryOperator, operand: Node, constant: Double, constantOnLeft: Bool, span: SourceSpan) {
-        self.op = op; self.operand = operand; self.constant = constant; self.constantOnLeft = constantOnLeft
-        super.init(span: span)
+        self.operand = operand
+        super.init(op: op, constant: constant, constantOnLeft: constantOnLeft, span: span)
     }
     override func forEachChild(_ body: (Node) -> Void) { body(operand) }
     override func eval(_ ip: Interpreter) throws -> Value {
         var value = try operand.eval(ip)
-        if case .number(let v) = value,
-           let result = constantOnLeft ? numericBinary(op, constant, v) : numericBinary(op, v, constant) {
-            return result
-        }
+        if let result = numberWithConstant(op, value, constant, constantOnLeft: constantOnLeft) { return result }
         if !constantOnLeft, let result = try arithmeticIntoTemporary(op, &value, .number(constant), at: span) { return result }
         return try applyConstant(op, value, constant, constantOnLeft: constantOnLeft, at: span)
     }
     override func evalCondition(_ ip: Interpreter) throws -> Bool {
         let value = try operand.eval(ip)
-        if case .number(let v) = value,
-           let result = constantOnLeft ? numericComparison(op, constant, v) : numericComparison(op, v, constant) {
-            return result
-        }
+        if let result = numberComparedWithConstant(op, value, constant, constantOnLeft: constantOnLeft) { return result }
         return try applyConstant(op, value, constant, constantOnLeft: constantOnLeft, at: span).truth(at: span)
     }
 }

@@ -9,7 +9,8 @@ import Darwin
 
 // train() and noise_scale(): the training loop written once.
 
-private func monotonicSeconds() -> Double {
+/// Seconds on a clock that never jumps, for durations.
+public func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9

@@ -152,19 +152,25 @@ let blasThreshold = 8 * 8 * 8
 /// (a 128 x 128 x 128 product and up) use every core.
 public enum BLASThreading {
     static let parallelThreshold = 1 << 21
+    /// 0 until `startOnOneThread`: embedders that never call it keep OpenBLAS's own threading.
     private static let current = Atomic<Int>(0)
     private static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-    /// Makes OpenBLAS single-threaded until a large product needs more; call once at start-up.
+    /// Makes OpenBLAS single-threaded until a large product needs more, and stops its idle
+    /// threads; call once at start-up, before any other thread uses OpenBLAS.
     public static func startOnOneThread() {
-        use(threads: 1)
+        current.store(1, ordering: .relaxed)
+        openblas_set_num_threads(1)
         _ = blas_thread_shutdown_()
     }
 
-    static func prepare(multiplyAdds: Int) { use(threads: multiplyAdds >= parallelThreshold ? cores : 1) }
-
-    private static func use(threads: Int) {
-        if current.exchange(threads, ordering: .relaxed) != threads { openblas_set_num_threads(Int32(threads)) }
+    static func prepare(multiplyAdds: Int) {
+        let threads = multiplyAdds >= parallelThreshold ? cores : 1
+        let previous = current.load(ordering: .relaxed)
+        if previous != 0 && previous != threads {
+            current.store(threads, ordering: .relaxed)
+            openblas_set_num_threads(Int32(threads))
+        }
     }
 }
 

@@ -313,12 +313,6 @@ private func pad(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }
 
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}
-
 func formatDuration(_ seconds: Double) -> String {
     if seconds < 1e-3 { return "\(Double(Int(seconds * 1e7)) / 10) µs" }
     if seconds < 1 { return "\(Double(Int(seconds * 1e5)) / 100) ms" }

@@ -208,6 +208,30 @@ enum Descent {
         #expect(!result.stdout.contains("after training"))
     }
 
+    /// Printed lines reach a pipe while the program keeps running, not only when it ends.
+    @Test func pipedOutputAppearsWhileTheRunContinues() throws {
+        let path = try Descent.script("print(\"first\")\nlet t = time()\nwhile time() - t < 0.3 { }\nprint(\"second\")\nwhile true { }\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Descent.path)
+        process.arguments = ["run", "--timeout", "5", path]  // ends the run (and the pipe) if lines never come
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        let started = Date()
+        try process.run()
+        var seen = ""
+        while !seen.contains("second") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(seen.contains("first\nsecond"))
+        #expect(elapsed < 3, "the lines arrived after \(elapsed) s")
+    }
+
     @Test func outputLimitStopsARunawayPrint() throws {
         let result = try Descent.run(["--max-output", "10K", "-e", "while true { print(\"spam\") }"])
         #expect(result.status == 1)

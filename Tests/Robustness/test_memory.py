@@ -23,8 +23,9 @@ process = subprocess.Popen([BINARY, "run", SCRIPT], stdout=subprocess.PIPE, text
 samples = []  # (step reached, resident KiB)
 finished = False
 for line in process.stdout:
-    if line.startswith("step "):
-        samples.append((int(line.split()[1]), resident_kib(process.pid)))
+    rss = resident_kib(process.pid)
+    if line.startswith("step ") and rss is not None:  # None: the process has already exited
+        samples.append((int(line.split()[1]), rss))
     finished = finished or line.startswith("done")
 process.wait()
 failures = []
