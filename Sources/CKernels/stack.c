@@ -26,3 +26,5 @@ long descent_stack_room(void) {
     }
     return here > stack_low ? (long)(here - stack_low) : 0;
 }
+
+long descent_claim_next(long *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }

@@ -1,3 +1,4 @@
+import CKernels
 import DescentSearch
 import DescentTensor
 #if canImport(Glibc)
@@ -240,20 +241,29 @@ private struct SearchRun {
         return trial
     }
 
-    /// Forks one process per worker; worker w evaluates trials w, w + workers, ... and writes one
-    /// line per trial (index, score bits, seconds bits, error) to its pipe. The parent reads them
-    /// back in trial order, so the result is the same for any number of workers.
+    /// Forks a process for every worker but one (this process is the last); each claims the next
+    /// unevaluated trial from a counter in shared memory, so a worker that drew cheap trials takes
+    /// more of them. A child writes one line per trial (index, score bits, seconds bits, error) to
+    /// its pipe. Each trial's random numbers come from its index, and the results are put back in
+    /// trial order, so they are the same for any number of workers.
     func evaluateInProcesses(_ units: [[Double]], budget: Double?, first: Int) throws -> [Trial] {
         args.ip.output.flush()
+        guard let shared = mmap(nil, MemoryLayout<Int>.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
+              shared != MAP_FAILED else {
+            throw args.error("\(args.function.name)(): cannot start workers: \(String(cString: strerror(errno)))")
+        }
+        defer { munmap(shared, MemoryLayout<Int>.size) }
+        let nextTrial = shared.bindMemory(to: Int.self, capacity: 1)
+        nextTrial.pointee = 0
         var children: [(pid: pid_t, reader: Int32)] = []
-        for worker in 0..<min(workers, units.count) {
+        for _ in 1..<min(workers, units.count) {
             var descriptors: [Int32] = [0, 0]
             guard pipe(&descriptors) == 0 else { throw args.error("\(args.function.name)(): cannot start a worker: \(String(cString: strerror(errno)))") }
             let pid = fork()
             if pid == 0 {
                 close(descriptors[0])
                 var lines = ""
-                for position in stride(from: worker, to: units.count, by: workers) {
+                while case let position = descent_claim_next(nextTrial), position < units.count {
                     let trial = runTrial(units[position], budget: budget, index: first + position)
                     let error = (trial.error ?? "").replacingNewlines()
                     lines += "\(position)\t\(String((trial.score ?? .nan).bitPattern, radix: 16))\t\(String(trial.seconds.bitPattern, radix: 16))\t\(error)\n"
@@ -278,6 +288,10 @@ private struct SearchRun {
         }
         var results = units.map { Trial(config: config($0), unit: $0, score: nil, budget: budget ?? 1, seconds: 0,
                                         error: "its worker process ended before reporting") }
+        while case let position = descent_claim_next(nextTrial), position < units.count {
+            results[position] = runTrial(units[position], budget: budget, index: first + position)
+            if results[position].error == SearchRun.interruptedMarker { break }
+        }
         var signalled = false
         for child in children {
             var bytes: [UInt8] = []

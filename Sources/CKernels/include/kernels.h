@@ -45,4 +45,7 @@ void descent_buffer_free(double *buffer, size_t count);
 /// Bytes of native stack left below the caller's frame on this thread, or -1 when unknown.
 long descent_stack_room(void);
 
+/// Atomically increments *counter (which may be shared between processes) and returns its old value.
+long descent_claim_next(long *counter);
+
 #endif
