@@ -110,7 +110,8 @@ void descent_tanh(size_t count, const double *x, double *out) {
         double numerator = (-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3;
         double denominator = ((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3;
         double small = v + v * s * (numerator / denominator);
-        out[i] = a > 0.625 ? large : small;
+        // v + v * s * (...) turns -0 into +0; tanh(-0) is -0, as in PyTorch and libm.
+        out[i] = a > 0.625 ? large : (v == 0 ? v : small);
     }
 }
 

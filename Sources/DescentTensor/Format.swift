@@ -82,8 +82,10 @@ private struct NumberFormat {
         } else {
             style = .fixed
         }
+        // As PyTorch's formatter: only nonzero finite values set the column width; zeros, inf
+        // and nan are padded to it (`tensor([-1., inf])`, `tensor([-inf, inf])`).
         let probe = NumberFormat(style: style, width: 0)
-        width = values.map { probe.text($0).count }.max() ?? 1
+        width = magnitudes.isEmpty ? 1 : finite.filter { $0 != 0 }.map { probe.text($0).count }.max() ?? 1
     }
 
     private init(style: Style, width: Int) { self.style = style; self.width = width }
