@@ -77,7 +77,7 @@ fuzz: deps
 	@rm -rf .build-fuzz/seeds && mkdir -p .build-fuzz/seeds .build-fuzz/corpus-$(FUZZ_MODE) .build-fuzz/crashes
 	@for f in $$(find Tests/Scripts lessons -name '*.dsc'); do cp "$$f" ".build-fuzz/seeds/$$(echo $$f | tr / _)"; done
 	DESCENT_FUZZ_MODE=$(FUZZ_MODE) ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no .build-fuzz/debug/DescentFuzz -max_total_time=$(FUZZ_SECONDS) \
-		-timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -artifact_prefix=.build-fuzz/crashes/ -print_final_stats=1 \
+		-timeout=25 -rss_limit_mb=2048 -detect_leaks=0 -artifact_prefix=.build-fuzz/crashes/ -print_final_stats=1 \
 		.build-fuzz/corpus-$(FUZZ_MODE) .build-fuzz/seeds
 
 ## leak-check: (not in CI) the REPL tests through a pty with an AddressSanitizer + LeakSanitizer build in .build-asan

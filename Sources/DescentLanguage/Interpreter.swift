@@ -273,6 +273,14 @@ public final class Interpreter {
         try stop(at: span)
     }
 
+    /// Built-in work that is not made of interpreted steps (fitting a Gaussian process, say)
+    /// counts against the step limit too, so that the limit bounds a run's time.
+    func chargeSteps(_ count: Int, at span: SourceSpan) throws {
+        guard countsSteps else { return }
+        stepsLeft &-= count
+        if stepsLeft < 0 { try stop(at: span) }
+    }
+
     /// Why running code must stop now: the time limit, the step limit, or Ctrl-C.
     private func stop(at span: SourceSpan) throws {
         if interrupt.hasExpired { throw timeLimitReached(at: span) }

@@ -480,11 +480,13 @@ extension Builtins {
                         _ = try run.evaluate([run.sample(&g)], budget: nil)
                         continue
                     }
+                    let candidates = 1000
+                    try args.ip.chargeSteps(candidates * scored.count, at: args.span)
                     let values = scored.map(run.key)
                     let process = GaussianProcess(points: scored.map(\.unit), values: values)
                     let best = values.min()!
                     let incumbent = scored[values.firstIndex(of: best)!].unit
-                    let next = process.proposal(dimensions: run.dimensions.count, best: best, incumbent: incumbent, count: 1000, generator: &g)
+                    let next = process.proposal(dimensions: run.dimensions.count, best: best, incumbent: incumbent, count: candidates, generator: &g)
                     _ = try run.evaluate([next], budget: nil)
                 }
                 return run.result()
