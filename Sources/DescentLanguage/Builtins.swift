@@ -405,18 +405,18 @@ enum Builtins {
         if items.count > 1, items.contains(where: isTensor) {
             // Numbers and one-element tensors (x inside grad) compare as numbers, and the winner
             // is returned itself, so that a gradient flows through it, as with Python's max.
-            let scalars = items.map { item -> Double? in
+            let scalars = items.compactMap { item -> Double? in
                 switch item {
                 case .number(let x): x
                 case .object(let object as TensorObject): object.tensor.scalarValue
                 default: nil
                 }
             }
-            if scalars.allSatisfy({ $0 != nil }) {
+            if scalars.count == items.count {
                 var best = 0
-                for i in 1..<items.count where scalars[best]!.isNaN == false {
-                    let x = scalars[i]!
-                    if x.isNaN || (wantLarger ? x > scalars[best]! : x < scalars[best]!) { best = i }
+                for i in 1..<items.count where !scalars[best].isNaN {
+                    let x = scalars[i]
+                    if x.isNaN || (wantLarger ? x > scalars[best] : x < scalars[best]) { best = i }
                 }
                 return items[best]
             }

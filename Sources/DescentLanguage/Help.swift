@@ -63,6 +63,7 @@ extension Interpreter {
         var lines = ["Built-in functions (help(name) or :help name for details):"]
         var categories: [String] = []
         for f in builtinFunctions where !categories.contains(f.category) { categories.append(f.category) }
+        // trap-ok: the array holds "Constants" at least
         let labelWidth = (categories + ["Constants"]).map(\.count).max()! + 2
         for category in categories {
             lines += wrapped(category + ":", builtinFunctions.filter { $0.category == category }.map(\.name), labelWidth: labelWidth)

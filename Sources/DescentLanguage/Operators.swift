@@ -147,11 +147,13 @@ func compare(_ a: Value, _ b: Value, op: BinaryOperator, at span: SourceSpan, de
     guard !isNestedTooDeeply(depth) else {
         throw comparisonTooDeep(op, at: span)
     }
+    if case .object(let object as TensorObject) = a, let x = object.tensor.scalarValue {
+        return try compare(.number(x), b, op: op, at: span, depth: depth)
+    }
+    if case .object(let object as TensorObject) = b, let y = object.tensor.scalarValue {
+        return try compare(a, .number(y), op: op, at: span, depth: depth)
+    }
     switch (a, b) {
-    case (.object(let object as TensorObject), _) where object.tensor.scalarValue != nil:
-        return try compare(.number(object.tensor.scalarValue!), b, op: op, at: span, depth: depth)
-    case (_, .object(let object as TensorObject)) where object.tensor.scalarValue != nil:
-        return try compare(a, .number(object.tensor.scalarValue!), op: op, at: span, depth: depth)
     case let (.number(x), .number(y)):
         if x.isNaN || y.isNaN { return op == .less || op == .lessEqual ? 1 : -1 }  // every comparison with NaN is false
         return x < y ? -1 : x > y ? 1 : 0

@@ -111,7 +111,8 @@ final class OptimizerObject: NativeObject {
         case .rule(let optimizer):
             try optimizer.update(&values, gradients: gradients, lr: rate)
         case .newton(let saddleFree, let damping):
-            let direction = try NewtonStep.direction(gradient: gradients[0], hessian: hessian!, saddleFree: saddleFree, damping: damping)
+            guard let hessian else { throw OptimizationError("\(name).step(grads, hessian) needs the Hessian, as hessian(f)(x) computes it") }
+            let direction = try NewtonStep.direction(gradient: gradients[0], hessian: hessian, saddleFree: saddleFree, damping: damping)
             values[0] = try Tensor.binary(.subtract, values[0], Tensor.binary(.multiply, direction, Tensor(scalar: rate))).detached
             if values[0].withElements({ $0.contains { !$0.isFinite } }) {
                 throw OptimizationError("a parameter became \(formatNumber(values[0].elements.first { !$0.isFinite }!)) at step \(steps + 1) (lr = \(formatNumber(rate))); the learning rate is probably too high")
@@ -529,6 +530,7 @@ private func minimize(_ args: Arguments) throws -> Value {
                 try optimizer.update(&parameters, gradients: [gradient], lr: rate)
                 x = parameters[0]
             } else {
+                // trap-ok: without an optimizer the method is Newton's, and evaluate() returned its Hessian
                 let direction = try NewtonStep.direction(gradient: gradient, hessian: hessian!, saddleFree: newtonKind!, damping: damping)
                 x = try Tensor.binary(.subtract, x, Tensor.binary(.multiply, direction, Tensor(scalar: rate))).detached
             }

@@ -167,6 +167,7 @@ extension Builtins {
                         let value = try args.call(f, .object(TensorObject(try Tensor(shape: [2], elements: [x, y]))))
                         switch value {
                         case .number(let z): return z
+                        // trap-ok: the where clause checked it
                         case .object(let t as TensorObject) where t.tensor.scalarValue != nil: return t.tensor.scalarValue!
                         default: throw args.error("contour() needs f to return a number, got \(value.typeName)", argument: 0)
                         }
@@ -276,12 +277,14 @@ extension Builtins {
                 let done = result.trials.enumerated().filter { $0.element.score != nil }
                 var best = [Double](), current = Double.nan
                 for (_, trial) in done {
+                    // trap-ok: `done` holds scored trials only
                     let score = trial.score!
                     if current.isNaN || (result.maximize ? score > current : score < current) { current = score }
                     best.append(current)
                 }
                 var history = Figure(kind: .lines, series: [
                     .init(name: "best so far", xs: done.map { Double($0.offset) }, ys: best),
+                    // trap-ok: `done` holds scored trials only
                     .init(name: "trial", xs: done.map { Double($0.offset) }, ys: done.map { $0.element.score! }),
                 ])
                 history.title = "score by trial"
@@ -290,6 +293,7 @@ extension Builtins {
                 for key in result.trials.first.map({ Array($0.config.fields.keys) }) ?? [] {
                     let pairs = done.compactMap { _, trial -> (Double, Double)? in
                         guard case .number(let x)? = trial.config.fields[key] else { return nil }
+                        // trap-ok: `done` holds scored trials only
                         return (x, trial.score!)
                     }
                     guard !pairs.isEmpty else { continue }

@@ -54,6 +54,7 @@ final class SearchResultObject: NativeObject {
     /// Successful trials, best first; among equal scores, the larger budget and then the earlier trial.
     var ranked: [Trial] {
         trials.filter { $0.score != nil }.enumerated().sorted { a, b in
+            // trap-ok: filtered to scored trials above
             let x = a.element.score!, y = b.element.score!
             if x != y { return maximize ? x > y : x < y }
             if a.element.budget != b.element.budget { return a.element.budget > b.element.budget }
@@ -91,6 +92,7 @@ final class SearchResultObject: NativeObject {
         let keys = trials.first.map { Array($0.config.fields.keys) } ?? []
         var rows = [["rank", "score", "budget"] + keys]
         for (i, trial) in best.prefix(10).enumerated() {
+            // trap-ok: `ranked` holds scored trials only
             rows.append(["\(i + 1)", significant(trial.score!), formatNumber(trial.budget)]
                         + keys.map { key in
                             guard let value = trial.config.fields[key] else { return "" }
@@ -196,6 +198,7 @@ private struct SearchRun {
         } else {
             for (position, unit) in units.enumerated() {
                 results.append(runTrial(unit, budget: budget, index: first + position))
+                // trap-ok: a result was appended just above
                 if results.last!.error == SearchRun.interruptedMarker { break }
             }
         }
@@ -484,7 +487,9 @@ extension Builtins {
                     try args.ip.chargeSteps(candidates * scored.count, at: args.span)
                     let values = scored.map(run.key)
                     let process = GaussianProcess(points: scored.map(\.unit), values: values)
+                    // trap-ok: at least two scored trials (guard above)
                     let best = values.min()!
+                    // trap-ok: best is one of values
                     let incumbent = scored[values.firstIndex(of: best)!].unit
                     let next = process.proposal(dimensions: run.dimensions.count, best: best, incumbent: incumbent, count: candidates, generator: &g)
                     _ = try run.evaluate([next], budget: nil)
@@ -505,6 +510,7 @@ extension SearchRun {
         usesBudget = false
         names = Array(spaceRecord.fields.keys)
         dimensions = spaceRecord.fields.values.map { value in
+            // trap-ok: grid_search builds the record from SpaceObjects
             guard case .object(let dimension as SpaceObject) = value else { preconditionFailure("grid dimensions are built above") }
             return dimension
         }

@@ -243,6 +243,7 @@ private func elementwise(_ op: BinaryOperator) -> BinaryFunction {
     case .greaterEqual: .greaterEqual
     case .equal: .equal
     case .notEqual: .notEqual
+    // trap-ok: tensorBinary handles these before mapping
     case .matrixMultiply, .contains, .notContains: preconditionFailure("handled by the caller")
     }
 }

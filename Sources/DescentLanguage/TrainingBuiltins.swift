@@ -56,6 +56,7 @@ extension OptimizerObject {
         let value = try args.call(loss, [parameters, .object(TensorObject(x)), .object(TensorObject(y))])
         switch value {
         case .number(let number): return number
+        // trap-ok: the where clause checked it
         case .object(let object as TensorObject) where object.tensor.scalarValue != nil: return object.tensor.scalarValue!
         default: throw args.error("train() needs loss(params, X, Y) to return one number, got \(value.typeName)", argument: 0)
         }
@@ -103,6 +104,9 @@ private func train(_ args: Arguments) throws -> Value {
     default:
         throw args.error("train() expects opt as an optimizer (adam(params, lr: 0.01)) or a name (\"adam\"), got \(args[3].typeName)", argument: 3)
     }
+    if case .newton = optimizer.method {
+        throw args.error("train() takes a first-order optimizer; \(optimizer.name) needs the Hessian at every step (use minimize(f, x0, opt: \"\(optimizer.name)\") or opt.step(grads, hessian))", argument: 3)
+    }
     let given = try parameterTensors(args[1], path: "params", args)
     guard given.count == optimizer.tensors.count, zip(given, optimizer.tensors).allSatisfy({ $0 === $1 }) else {
         throw args.error("train(): opt must be an optimizer over these params", argument: 3)
@@ -149,6 +153,7 @@ private func train(_ args: Arguments) throws -> Value {
                 if verbose && args.ip.showsProgress && monotonicSeconds() - lastDrawn > 0.1 {
                     lastDrawn = monotonicSeconds()
                     let rate = Double(index + 1) / max(monotonicSeconds() - epochStart, 1e-9)
+                    // trap-ok: a rate was appended for this step
                     args.ip.output.write("\r" + progressLine(epoch, epochs, index + 1, plan.count, total / Double(seen), nil, stepRates.last!, rate) + "\u{1B}[K")
                     args.ip.output.flush()
                 }

@@ -428,6 +428,7 @@ public final class Optimizer {
             }
         }
         for parameter in parameters where !parameter.withElements({ descent_all_finite($0.count, $0.baseAddress) != 0 }) {
+            // trap-ok: the loop condition found a non-finite element
             let bad = parameter.withElements { $0.first { !$0.isFinite }! }
             throw OptimizationError("a parameter became \(describeNumber(bad)) at step \(step) (lr = \(describeNumber(lr))); the learning rate is probably too high")
         }

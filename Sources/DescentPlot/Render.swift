@@ -233,6 +233,7 @@ struct Canvas {
         var current = 0
         for column in 0..<columns {
             let cell = row * columns + column
+            // trap-ok: braille patterns U+2800-U+28FF are valid scalars
             let character: Character = glyphs[cell] ?? (bits[cell] == 0 ? " " : Character(Unicode.Scalar(0x2800 + UInt32(bits[cell]))!))
             let wanted = character == " " ? 0 : colors[cell]
             if color && wanted != current {

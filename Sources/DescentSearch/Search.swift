@@ -104,7 +104,7 @@ public struct GaussianProcess {
         var best: (Double, [[Double]], [Double], Double)?
         for lengthScale in [0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0] {
             guard let (l, a, logLikelihood) = GaussianProcess.fit(points, centred, lengthScale, noise: 1e-6) else { continue }
-            if best == nil || logLikelihood > best!.3 { best = (lengthScale, l, a, logLikelihood) }
+            if best.map({ logLikelihood > $0.3 }) ?? true { best = (lengthScale, l, a, logLikelihood) }
         }
         let chosen = best ?? (0.5, GaussianProcess.fit(points, centred, 0.5, noise: 1e-3)?.0 ?? [], [], 0)
         self.points = points; self.mean = mean; self.scale = scale

@@ -25,7 +25,7 @@ struct Recorded {
 
     /// The tensor again: traced on `tape` when the backward pass is itself being recorded.
     func tensor(on tape: Tape?) -> Tensor {
-        Tensor(shape: shape, storage: storage, trace: tape != nil && node >= 0 ? Trace(tape: tape!, node: node) : nil)
+        Tensor(shape: shape, storage: storage, trace: tape.flatMap { node >= 0 ? Trace(tape: $0, node: node) : nil })
     }
 }
 
@@ -161,6 +161,7 @@ public final class GradientContext {
 
     /// The gradients of `output` (weighted by `seed`) with respect to each leaf.
     private func backpropagate(_ tape: Tape, from output: Tensor, seed: Tensor, leaves: [Tensor], recording: Bool) throws -> [Tensor] {
+        // trap-ok: withLeaves traces every leaf
         let leafNodes = leaves.map { $0.trace!.node }
         let lowest = leafNodes.min() ?? 0
         guard let trace = output.trace, trace.tape === tape, trace.node >= lowest else {

@@ -57,6 +57,7 @@ public struct RandomGenerator: Sendable {
 
     /// Uniform over 0..<bound without modulo bias (Lemire's method).
     public mutating func integer(below bound: UInt64) -> UInt64 {
+        // trap-ok: callers pass i + 1 or a span checked positive
         precondition(bound > 0)
         var product = next().multipliedFullWidth(by: bound)
         if product.low < bound {

@@ -115,6 +115,7 @@ extension Tensor {
                 viewShape.append(range.count)
                 viewStrides.append(range.step * strides[axis])
             case .positions:
+                // trap-ok: indexed() gathers when any index is a tensor
                 preconditionFailure("index tensors are gathered, not viewed")
             }
         }
@@ -156,6 +157,7 @@ extension Tensor {
             }
             advancedFactor = (advancedShape, offsets)
         }
+        // trap-ok: not empty after the first test
         let adjacent = advancedAxes.isEmpty || advancedAxes.last! - advancedAxes.first! + 1 == advancedAxes.count
         if let advancedFactor, !adjacent { factors.append(advancedFactor) }
         for axis in 0..<rank {

@@ -42,7 +42,9 @@ public struct Tensor {
             throw TensorError("\(elements.count) elements cannot fill a tensor of shape \(describe(shape))")
         }
         self.init(shape: shape, storage: Storage(count: count))
-        elements.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: count) }
+        elements.withUnsafeBufferPointer { source in
+            if let start = source.baseAddress { storage.pointer.update(from: start, count: count) }
+        }
     }
 
     /// A tensor with no dimensions holding one number.
@@ -97,6 +99,7 @@ final class Storage {
     init(count: Int) {
         self.count = count
         guard let memory = descent_buffer_allocate(max(count, 1)) else {
+            // trap-ok: the size was checked against the tensor memory limit; malloc failing is the system out of memory
             fatalError("out of memory allocating \(max(count, 1) * MemoryLayout<Double>.stride) bytes")
         }
         pointer = memory
