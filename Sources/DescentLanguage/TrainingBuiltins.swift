@@ -69,7 +69,7 @@ extension Builtins {
         return [
             define("train(loss, params, data, opt: \"adam\", lr: nil, epochs: 10, batch_size: 32, val: nil, early_stopping: nil, on_epoch: nil, verbose: nil, seed: nil)",
                    category,
-                   "Trains params (updated in place) on data = [X, Y] with mini-batches of loss(params, X, Y); returns the history. opt is an optimizer over params or a name; early_stopping: {patience:, min_delta:} restores the best parameters; Ctrl-C stops and returns the history so far.",
+                   "Trains params (updated in place) on data = [X, Y] with mini-batches of loss(params, X, Y); returns the history. opt is a first-order optimizer over params (not newton) or its name; early_stopping: {patience:, min_delta:} restores the best parameters; Ctrl-C stops and returns the history so far.",
                    example: "train(fn(p, X, Y) => mse(X @ p.w, Y), {w: zeros([1, 1])}, [ones([4, 1]), ones([4, 1])], opt: \"sgd\", lr: 0.1, epochs: 3).epochs") { args in
                 try train(args)
             },

@@ -164,6 +164,9 @@ public enum BLASThreading {
         _ = blas_thread_shutdown_()
     }
 
+    /// For LAPACK on an n x n matrix: about n^3 multiply-adds.
+    static func prepare(matrixOrder n: Int) { prepare(multiplyAdds: n * n * n) }
+
     static func prepare(multiplyAdds: Int) {
         let threads = multiplyAdds >= parallelThreshold ? cores : 1
         let previous = current.load(ordering: .relaxed)

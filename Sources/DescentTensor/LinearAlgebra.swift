@@ -88,7 +88,7 @@ extension Tensor {
             out.storage.pointer.update(from: storage.pointer, count: count)
             var size = Int32(n), info: Int32 = 0
             var pivots = [Int32](repeating: 0, count: n)
-            BLASThreading.prepare(multiplyAdds: Int(size) * Int(size) * Int(size))
+            BLASThreading.prepare(matrixOrder: Int(size))
             dgetrf_(&size, &size, out.storage.pointer, &size, &pivots, &info)
             guard info == 0 else { throw TensorError("inv() of a singular matrix") }
             var workSize = Int32(64 * n)
@@ -108,7 +108,7 @@ extension Tensor {
             defer { lu.deallocate() }
             var size = Int32(n), info: Int32 = 0
             var pivots = [Int32](repeating: 0, count: n)
-            BLASThreading.prepare(multiplyAdds: Int(size) * Int(size) * Int(size))
+            BLASThreading.prepare(matrixOrder: Int(size))
             dgetrf_(&size, &size, lu, &size, &pivots, &info)
             for i in 0..<n {
                 value *= lu[i * n + i]
@@ -134,7 +134,7 @@ extension Tensor {
             defer { matrix.deallocate(); rhs.deallocate() }
             var size = Int32(n), count = Int32(columns), info: Int32 = 0
             var pivots = [Int32](repeating: 0, count: n)
-            BLASThreading.prepare(multiplyAdds: Int(size) * Int(size) * Int(size))
+            BLASThreading.prepare(matrixOrder: Int(size))
             dgesv_(&size, &count, matrix, &size, &pivots, rhs, &size, &info)
             guard info == 0 else { throw TensorError("solve() with a singular matrix") }
             for i in 0..<n { for j in 0..<columns { out.storage.pointer[i * columns + j] = rhs[j * n + i] } }
@@ -158,7 +158,7 @@ extension Tensor {
             var workQuery = 0.0, iworkQuery: Int32 = 0
             let job = Int8(UInt8(ascii: "V")), upper = Int8(UInt8(ascii: "U"))  // row-major lower = column-major upper
             var jobz = job, uplo = upper
-            BLASThreading.prepare(multiplyAdds: Int(size) * Int(size) * Int(size))
+            BLASThreading.prepare(matrixOrder: Int(size))
             dsyevd_(&jobz, &uplo, &size, matrix, &size, values.storage.pointer, &workQuery, &workSize, &iworkQuery, &iworkSize, &info, 1, 1)
             workSize = Int32(workQuery)
             iworkSize = iworkQuery
