@@ -45,4 +45,27 @@ import Testing
         #expect(try x.rows([]).shape == [0, 2, 3])
         #expect(throws: TensorError.self) { try x.rows([6]) }
     }
+
+    /// Results past the streaming threshold (4 MiB) are written with non-temporal stores, from the
+    /// first 64-byte boundary on: every element still equals the plain arithmetic.
+    @Test func largeResultsAreStreamedWithTheSameValues() throws {
+        let count = (1 << 19) + 13
+        let a = try Self.random([count], seed: 5), b = try Self.random([count], seed: 6)
+        let functions: [(BinaryFunction, (Double, Double) -> Double)] = [(.add, { $0 + $1 }), (.subtract, { $0 - $1 }),
+                                                                     (.multiply, { $0 * $1 }), (.divide, { $0 / $1 })]
+        for (function, apply) in functions {
+            let both = try Tensor.binary(function, a, b)
+            let right = try Tensor.binary(function, a, Tensor(scalar: 3))
+            let left = try Tensor.binary(function, Tensor(scalar: 3), b)
+            var inPlace = try Tensor.binary(.add, a, Tensor(scalar: 0))
+            #expect(try Tensor.updateInPlace(function, &inPlace, b))
+            for i in [0, 1, 7, 8, 63, 64, count / 2, count - 9, count - 1] {
+                #expect(both[flat: i] == apply(a[flat: i], b[flat: i]), "\(function) at \(i)")
+                #expect(right[flat: i] == apply(a[flat: i], 3))
+                #expect(left[flat: i] == apply(3, b[flat: i]))
+                #expect(inPlace[flat: i] == apply(a[flat: i], b[flat: i]))
+            }
+            #expect(both.elements == zip(a.elements, b.elements).map(apply))
+        }
+    }
 }
