@@ -157,11 +157,12 @@ public enum BLASThreading {
     private static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     /// Makes OpenBLAS single-threaded until a large product needs more, and stops its idle
-    /// threads; call once at start-up, before any other thread uses OpenBLAS.
+    /// threads once it is loaded (at its first use); call once at start-up, before any other
+    /// thread uses OpenBLAS.
     public static func startOnOneThread() {
         current.store(1, ordering: .relaxed)
-        openblas_set_num_threads(1)
-        _ = blas_thread_shutdown_()
+        descent_blas_set_threads(1)
+        descent_blas_stop_idle_threads_when_loaded()
     }
 
     /// For LAPACK on an n x n matrix: about n^3 multiply-adds.
@@ -172,7 +173,7 @@ public enum BLASThreading {
         let previous = current.load(ordering: .relaxed)
         if previous != 0 && previous != threads {
             current.store(threads, ordering: .relaxed)
-            openblas_set_num_threads(Int32(threads))
+            descent_blas_set_threads(Int32(threads))
         }
     }
 }
@@ -184,7 +185,7 @@ func multiplyMatrices(_ a: UnsafePointer<Double>, transposeA: Bool, leadingA: In
     let lda = leadingA ?? (transposeA ? m : k)
     if m * n * k >= blasThreshold {
         BLASThreading.prepare(multiplyAdds: m * n * k)
-        cblas_dgemm(Int32(DescentRowMajor), Int32(transposeA ? DescentTrans : DescentNoTrans),
+        descent_dgemm(Int32(DescentRowMajor), Int32(transposeA ? DescentTrans : DescentNoTrans),
                     Int32(transposeB ? DescentTrans : DescentNoTrans), Int32(m), Int32(n), Int32(k), 1,
                     a, Int32(lda), b, Int32(transposeB ? k : n), 0, c, Int32(n))
         return

@@ -89,11 +89,11 @@ extension Tensor {
             var size = Int32(n), info: Int32 = 0
             var pivots = [Int32](repeating: 0, count: n)
             BLASThreading.prepare(matrixOrder: Int(size))
-            dgetrf_(&size, &size, out.storage.pointer, &size, &pivots, &info)
+            descent_dgetrf(&size, &size, out.storage.pointer, &size, &pivots, &info)
             guard info == 0 else { throw TensorError("inv() of a singular matrix") }
             var workSize = Int32(64 * n)
             var work = [Double](repeating: 0, count: Int(workSize))
-            dgetri_(&size, out.storage.pointer, &size, &pivots, &work, &workSize, &info)
+            descent_dgetri(&size, out.storage.pointer, &size, &pivots, &work, &workSize, &info)
             guard info == 0 else { throw TensorError("inv() of a singular matrix") }
         }
         if let tape = activeTape(self) { tape.record(.inverse, [self], &out) }
@@ -109,7 +109,7 @@ extension Tensor {
             var size = Int32(n), info: Int32 = 0
             var pivots = [Int32](repeating: 0, count: n)
             BLASThreading.prepare(matrixOrder: Int(size))
-            dgetrf_(&size, &size, lu, &size, &pivots, &info)
+            descent_dgetrf(&size, &size, lu, &size, &pivots, &info)
             for i in 0..<n {
                 value *= lu[i * n + i]
                 if pivots[i] != Int32(i + 1) { value = -value }
@@ -135,7 +135,7 @@ extension Tensor {
             var size = Int32(n), count = Int32(columns), info: Int32 = 0
             var pivots = [Int32](repeating: 0, count: n)
             BLASThreading.prepare(matrixOrder: Int(size))
-            dgesv_(&size, &count, matrix, &size, &pivots, rhs, &size, &info)
+            descent_dgesv(&size, &count, matrix, &size, &pivots, rhs, &size, &info)
             guard info == 0 else { throw TensorError("solve() with a singular matrix") }
             for i in 0..<n { for j in 0..<columns { out.storage.pointer[i * columns + j] = rhs[j * n + i] } }
         }
@@ -159,12 +159,12 @@ extension Tensor {
             let job = Int8(UInt8(ascii: "V")), upper = Int8(UInt8(ascii: "U"))  // row-major lower = column-major upper
             var jobz = job, uplo = upper
             BLASThreading.prepare(matrixOrder: Int(size))
-            dsyevd_(&jobz, &uplo, &size, matrix, &size, values.storage.pointer, &workQuery, &workSize, &iworkQuery, &iworkSize, &info, 1, 1)
+            descent_dsyevd(&jobz, &uplo, &size, matrix, &size, values.storage.pointer, &workQuery, &workSize, &iworkQuery, &iworkSize, &info, 1, 1)
             workSize = Int32(workQuery)
             iworkSize = iworkQuery
             var work = [Double](repeating: 0, count: Int(workSize))
             var iwork = [Int32](repeating: 0, count: Int(iworkSize))
-            dsyevd_(&jobz, &uplo, &size, matrix, &size, values.storage.pointer, &work, &workSize, &iwork, &iworkSize, &info, 1, 1)
+            descent_dsyevd(&jobz, &uplo, &size, matrix, &size, values.storage.pointer, &work, &workSize, &iwork, &iworkSize, &info, 1, 1)
             guard info == 0 else { throw TensorError("eigh() did not converge") }
             // Column-major eigenvectors are rows here; transpose them into columns.
             for i in 0..<n { for j in 0..<n { vectors.storage.pointer[i * n + j] = matrix[j * n + i] } }

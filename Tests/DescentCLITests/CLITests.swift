@@ -64,6 +64,18 @@ enum Descent {
         #expect(result.stderr.isEmpty)
     }
 
+    /// OpenBLAS is loaded the first time a product needs it, not at every start (LD_DEBUG=files
+    /// makes the dynamic loader list every library it opens, on stderr).
+    @Test func openBLASIsLoadedOnlyWhenAProductNeedsIt() throws {
+        let plain = try Descent.run(["-e", "1 + 1"], environment: ["LD_DEBUG": "files"])
+        #expect(plain.stdout == "2\n")
+        #expect(!plain.stderr.contains("libopenblas"), "OpenBLAS was loaded at start-up")
+        let product = try Descent.run(["-e", "sum(ones([300, 300]) @ ones([300, 300]))"], environment: ["LD_DEBUG": "files"])
+        #expect(product.stdout == "27000000\n")
+        #expect(product.stderr.contains("libopenblas"), "a 300 x 300 product did not use OpenBLAS")
+        #expect(try Descent.run(["-e", "det(eye(3) * 2)"]).stdout == "8\n")
+    }
+
     @Test func dashEPrintsNothingForNilAndAcceptsLeadingMinus() throws {
         #expect(try Descent.run(["-e", "print(\"hi\")"]).stdout == "hi\n")
         #expect(try Descent.run(["-e", "-2**2"]).stdout == "-4\n")
