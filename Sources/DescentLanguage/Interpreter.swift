@@ -136,6 +136,15 @@ public final class Interpreter {
             globals[constant.name] = constant.value
             builtinNames.append(constant.name)
         }
+        numeric = NumericMachine(self)
+    }
+
+    /// The numeric tier (NumericTier.swift): numeric functions and loops on unboxed doubles.
+    private(set) var numeric: NumericMachine!
+    /// Whether the numeric tier runs; off, everything runs in the evaluator (tests compare the two).
+    public var usesNumericTier = true {
+        // The hot paths only test the tier's suspension count, so turning it off is one more suspension.
+        didSet { if oldValue != usesNumericTier { numeric.suspended += usesNumericTier ? -1 : 1 } }
     }
 
     deinit {
@@ -263,7 +272,14 @@ public final class Interpreter {
     }
 
     /// Whether this run has a step limit; without one the hot path only reads the interrupt flag.
-    private var countsSteps = false
+    private(set) var countsSteps = false
+
+    /// The steps left, saved and restored around numeric code that bails out, so that the evaluator
+    /// redoing it counts the same steps.
+    var stepCheckpoint: Int {
+        get { stepsLeft }
+        set { stepsLeft = newValue }
+    }
 
     private func countStepOrStop(at span: SourceSpan) throws {
         if countsSteps {
@@ -352,6 +368,16 @@ public final class Interpreter {
             for i in argumentBase..<frameEnd { stack[i] = .nil }
             throw Diagnostic("stack overflow (call depth \(depth >= maxCallDepth ? maxCallDepth : depth))", at: site.span)
         }
+        var retrying = false
+        if defaults.isEmpty && numeric.suspended == 0, let function = numericFunction(prototype) {
+            switch numeric.call(function, arguments: stack + argumentBase, count: closure.arity) {
+            case .number(let x): return .number(x)
+            case .notApplicable: break
+            case .bailedOut: retrying = true
+            }
+        }
+        if retrying { numeric.suspended += 1 }
+        defer { if retrying { numeric.suspended -= 1 } }
         let savedBase = base, savedTop = top
         unowned(unsafe) let savedClosure = currentClosure  // a strong copy would cost a retain per call
         base = argumentBase

@@ -1,4 +1,5 @@
 import DescentTensor
+import Synchronization
 
 /// The syntax tree. Every node evaluates itself (`eval`), the way AST interpreters such as
 /// Truffle's do; the resolver first rewrites name-based nodes (`Identifier`, `LetDeclaration`, ...)
@@ -663,6 +664,12 @@ final class FunctionPrototype {
 
     enum Capture { case local(slot: Int), upvalue(index: Int) }
 
+    /// Never shared with another prototype, even one allocated where a freed one was.
+    let serial = FunctionPrototype.serials.add(1, ordering: .relaxed).newValue
+    private static let serials = Atomic<Int>(0)
+    /// Its numeric-tier form (NumericTier.swift), compiled at its first call.
+    var numericState = NumericFunctionState.untried
+
     init(name: String, parameters: [String], parameterSpans: [SourceSpan], defaults: [Node?], body: Node,
          span: SourceSpan, documentation: String?, frameSize: Int = 0, cellParameters: [Int] = [], captures: [Capture] = []) {
         self.name = name; self.parameters = parameters; self.parameterSpans = parameterSpans
@@ -790,9 +797,21 @@ final class If: Node {
 final class While: Node {
     let condition: Node
     let body: Node
+    /// Its numeric-tier form (NumericTier.swift), compiled when it first runs.
+    var numericState = NumericLoopState.untried
     init(condition: Node, body: Node, span: SourceSpan) { self.condition = condition; self.body = body; super.init(span: span) }
     override func forEachChild(_ visit: (Node) -> Void) { visit(condition); visit(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
+        var retrying = false
+        if ip.numeric.suspended == 0, let loop = ip.numericLoop(self) {
+            switch ip.numeric.run(loop) {
+            case .number: return .nil
+            case .notApplicable: break
+            case .bailedOut: retrying = true
+            }
+        }
+        if retrying { ip.numeric.suspended += 1 }
+        defer { if retrying { ip.numeric.suspended -= 1 } }
         while true {
             try ip.checkInterrupt(at: span)
             guard try condition.evalCondition(ip) else { return .nil }

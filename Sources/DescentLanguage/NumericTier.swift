@@ -1,0 +1,279 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The numeric tier. Code that computes only with numbers (a function whose arguments, locals and
+// result are numbers; a `while` loop whose variables are numbers) also exists as a tree of Swift
+// closures over unboxed doubles: no `Value` boxing, no type dispatch, no `throws`, no reference
+// counting. The tree-walking evaluator stays the reference: the tier only ever runs code whose
+// every step it can prove would compute the same numbers there, and whenever something it cannot
+// reproduce happens (a value that is not a number, Ctrl-C, the step limit, the call-depth limit,
+// a global function replaced) it bails out: nothing it did is visible yet, and the evaluator runs
+// the same call or loop iteration again and produces the result or diagnostic it always would.
+// This is the type specialisation of Truffle's self-specialising AST interpreters, done once per
+// function instead of per node.
+
+/// A function's numeric form.
+final class NumericFunction {
+    let frameSize: Int
+    /// Set once compiled; a recursive call compiled before that reads it at run time.
+    var body: NumberCode? {
+        didSet { bodyReference = body.map { Unmanaged.passUnretained($0) } }
+    }
+    /// The same, unretained, for calls (see `NumericCall`).
+    private(set) var bodyReference: Unmanaged<NumberCode>?
+    /// False once it bailed out on a value that was not a number: callers then bail out too.
+    var usable = true
+    /// Globals it reads (numbers, or the functions it calls) and the functions it calls, so that a
+    /// loop that assigns one of those globals is not compiled (it keeps them in registers).
+    var globalsRead: Set<Int> = []
+    var callees: [WeakFunction] = []
+    init(frameSize: Int) { self.frameSize = frameSize }
+}
+
+/// A callee remembered for compiling loops later; it may have been freed by then.
+struct WeakFunction {
+    weak var function: NumericFunction?
+}
+
+enum NumericFunctionState {
+    case untried
+    case compiling(NumericFunction)
+    case compiled(NumericFunction)
+    case impossible
+}
+
+/// A `while` loop's numeric form: the variables it uses live in registers while it runs.
+final class NumericLoop {
+    enum Variable: Hashable { case local(Int), global(Int) }
+    let variables: [Variable]
+    /// Registers that must hold a number when the loop starts (read before the loop writes them,
+    /// or written only on some paths, so that their value at the start can survive).
+    let requiredAtEntry: [Bool]
+    /// Registers the loop assigns, written back when it ends.
+    let written: [Bool]
+    /// Whether an iteration can bail out part-way (it calls functions or runs inner loops); the
+    /// registers are then saved before each iteration, so the evaluator can redo that iteration.
+    let canBailMidIteration: Bool
+    let condition: TestCode
+    let body: StatementCode
+    /// False once a function it calls bailed out on a value that was not a number.
+    var usable = true
+    init(variables: [Variable], requiredAtEntry: [Bool], written: [Bool], canBailMidIteration: Bool,
+         condition: TestCode, body: StatementCode) {
+        self.variables = variables; self.requiredAtEntry = requiredAtEntry; self.written = written
+        self.canBailMidIteration = canBailMidIteration; self.condition = condition; self.body = body
+    }
+}
+
+enum NumericLoopState {
+    case untried
+    case compiled(NumericLoop)
+    case impossible
+}
+
+/// What running numeric code gave.
+enum NumericOutcome {
+    case number(Double)
+    /// The code does not apply to these values (an argument is not a number): nothing ran.
+    case notApplicable
+    /// It stopped part-way; the evaluator must run the same code again.
+    case bailedOut
+}
+
+/// The run-time state of the tier for one interpreter: a stack of numeric frames, the call depth,
+/// the step count, and whether the running code has bailed out. What the evaluator keeps of these
+/// (steps left, depth, where globals live) is copied in when numeric code starts and back when it
+/// ends, so that the hot paths touch only this object.
+final class NumericMachine {
+    /// Only used where numeric code starts and ends.
+    unowned(unsafe) let ip: Interpreter
+    let interrupt: InterruptFlag
+    let maxDepth: Int
+    let stackStart: Registers
+    let stackEnd: Registers
+    var top: Registers
+    var depth = 0
+    var globals: UnsafeMutablePointer<Value?>
+    var countsSteps = false
+    var stepsLeft = 0
+    var failed = false
+    /// The failure came from a value that was not a number: the code concerned is given up.
+    var typeFailure = false
+    /// Counts runs of the evaluator that redo what the tier bailed out of; the tier stays out of
+    /// them, so a bail-out deep in a recursion costs one retry, not one per level.
+    var suspended = 0
+    static let stackCapacity = 1 << 20
+
+    init(_ ip: Interpreter) {
+        self.ip = ip
+        interrupt = ip.interrupt
+        maxDepth = ip.maxCallDepth
+        globals = ip.globals.values
+        stackStart = .allocate(capacity: Self.stackCapacity)  // pages are only touched as frames reach them
+        stackEnd = stackStart + Self.stackCapacity
+        top = stackStart
+    }
+
+    deinit { stackStart.deallocate() }
+
+    /// One call or loop iteration: false (and the run fails) where the evaluator would stop with
+    /// a diagnostic (Ctrl-C, time or step limit), or when the run already failed.
+    @inline(__always)
+    func step() -> Bool {
+        if failed { return false }
+        if interrupt.isRaised {
+            failed = true
+            return false
+        }
+        if countsSteps {
+            stepsLeft &-= 1
+            if stepsLeft < 0 {
+                failed = true
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The numeric stack is full: the evaluator, whose stack grows, takes over.
+    func failOnStack() -> Double {
+        failed = true
+        return .nan
+    }
+
+    @inline(__always)
+    func failOnType() -> Double {
+        failed = true
+        typeFailure = true
+        return .nan
+    }
+
+    // MARK: Entry from the evaluator
+
+    private func begin() {
+        globals = ip.globals.values
+        countsSteps = ip.countsSteps
+        stepsLeft = ip.stepCheckpoint
+        depth = ip.depth
+    }
+
+    /// Back to the evaluator; after a failure, with the steps left at `checkpoint`, where the code
+    /// the evaluator redoes started.
+    private func end(checkpoint: Int, function: NumericFunction? = nil, loop: NumericLoop? = nil) -> Bool {
+        guard failed else {
+            ip.stepCheckpoint = stepsLeft
+            return true
+        }
+        if typeFailure {
+            function?.usable = false
+            loop?.usable = false
+        }
+        failed = false
+        typeFailure = false
+        ip.stepCheckpoint = checkpoint
+        return false
+    }
+
+    /// Calls `function` with the `count` arguments at `arguments`.
+    func call(_ function: NumericFunction, arguments: UnsafeMutablePointer<Value>, count: Int) -> NumericOutcome {
+        let frame = top
+        guard function.usable, stackEnd - frame >= function.frameSize else { return .notApplicable }
+        for index in 0..<count {
+            guard case .number(let x) = arguments[index] else { return .notApplicable }
+            frame[index] = x
+        }
+        begin()
+        let checkpoint = stepsLeft
+        var result = Double.nan
+        if step() {
+            depth += 1
+            top = frame + function.frameSize
+            result = function.body.unsafelyUnwrapped.number(frame)
+            top = frame
+        }
+        return end(checkpoint: checkpoint, function: function) ? .number(result) : .bailedOut
+    }
+
+    /// Runs `loop` over the current frame and globals: `.number(0)` when the loop ended,
+    /// `.bailedOut` when the evaluator must go on from the start of the iteration it stopped in
+    /// (every variable then holds what it held there), `.notApplicable` when a variable the loop
+    /// needs is not a number.
+    func run(_ loop: NumericLoop) -> NumericOutcome {
+        let count = loop.variables.count
+        let registers = top
+        guard stackEnd - registers >= 2 * count else { return .notApplicable }
+        var validAtEntry = [Bool](repeating: false, count: count)
+        for (index, variable) in loop.variables.enumerated() {
+            if case .number(let x)? = read(variable) {
+                registers[index] = x
+                validAtEntry[index] = true
+            } else if loop.requiredAtEntry[index] {
+                return .notApplicable
+            }
+        }
+        let saved = registers + count
+        top = saved + count
+        begin()
+        var completed = 0
+        var checkpoint = stepsLeft
+        while true {
+            checkpoint = stepsLeft
+            if loop.canBailMidIteration { saved.update(from: registers, count: count) }
+            guard step() && loop.condition.test(registers) else { break }
+            loop.body.run(registers)
+            if failed { break }
+            completed += 1
+        }
+        if failed && loop.canBailMidIteration { registers.update(from: saved, count: count) }
+        top = registers
+        let finished = end(checkpoint: checkpoint, loop: loop)
+        for (index, variable) in loop.variables.enumerated()
+        where loop.written[index] && (validAtEntry[index] || completed > 0) {
+            write(variable, registers[index])
+        }
+        return finished ? .number(0) : .bailedOut
+    }
+
+    private func read(_ variable: NumericLoop.Variable) -> Value? {
+        switch variable {
+        case .local(let slot): ip.stack[ip.base + slot]
+        case .global(let index): ip.globals.values[index]
+        }
+    }
+
+    private func write(_ variable: NumericLoop.Variable, _ x: Double) {
+        switch variable {
+        case .local(let slot): ip.stack[ip.base + slot] = .number(x)
+        case .global(let index): ip.globals.values[index] = .number(x)
+        }
+    }
+}
+
+extension Interpreter {
+    /// The numeric form of `prototype`, compiled on first use; nil when it has none.
+    func numericFunction(_ prototype: FunctionPrototype) -> NumericFunction? {
+        switch prototype.numericState {
+        case .compiled(let function): return function.usable ? function : nil
+        case .impossible, .compiling: return nil
+        case .untried:
+            var compiler = NumericCompiler(ip: self, machine: numeric)
+            return compiler.compileFunction(prototype)
+        }
+    }
+
+    func numericLoop(_ loop: While) -> NumericLoop? {
+        switch loop.numericState {
+        case .compiled(let compiled): return compiled.usable ? compiled : nil
+        case .impossible: return nil
+        case .untried:
+            var compiler = NumericCompiler(ip: self, machine: numeric)
+            let compiled = compiler.compileLoop(loop)
+            loop.numericState = compiled.map { .compiled($0) } ?? .impossible
+            return compiled
+        }
+    }
+}
+

@@ -1,0 +1,240 @@
+import Foundation
+import Testing
+@testable import DescentLanguage
+
+/// The numeric tier must be invisible: every program prints, returns, fails and leaves its globals
+/// exactly as the evaluator alone would. These tests run programs both ways and compare.
+struct Outcome: Equatable, CustomStringConvertible {
+    var output: [String]
+    var error: String?
+    var globals: [String]
+
+    var description: String {
+        "output: \(output)\nerror: \(error ?? "none")\nglobals: \(globals.joined(separator: ", "))"
+    }
+}
+
+/// Runs `source` in a fresh interpreter, the numeric tier on or off; the diagnostic is compared
+/// whole (message, location and call trace) and so are the globals the program defined.
+func runBothWays(_ source: String, name: String = "program.dsc", stepLimit: Int? = nil, maxCallDepth: Int = 10_000)
+    -> (withTier: Outcome, without: Outcome) {
+    func run(tier: Bool) -> Outcome {
+        runOnLargeStack {
+            var printed: [UInt8] = []
+            let interpreter = Interpreter(output: Output { printed += $0 }, maxCallDepth: maxCallDepth)
+            interpreter.dataDirectory = repositoryRoot + "/lessons/data"
+            interpreter.usesNumericTier = tier
+            interpreter.stepLimit = stepLimit
+            interpreter.allowsFileWrites = false
+            var error: String?
+            do {
+                _ = try interpreter.run(source, name: name)
+            } catch let diagnostic as Diagnostic {
+                let location = diagnostic.span.map { "\($0.file):\($0.start)-\($0.end)@\($0.point)" } ?? "nowhere"
+                let trace = diagnostic.trace.map { "\($0.function)@\($0.span.start)" }.joined(separator: " < ")
+                error = "\(diagnostic.message) at \(location) [\(trace)]"
+            } catch {
+                Issue.record("unexpected error \(error)")
+            }
+            interpreter.output.flush()
+            let output = String(decoding: printed, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let globals = interpreter.globals.defined
+                .filter { entry in !interpreter.builtinNames.contains(entry.name) }
+                .map { "\($0.name) = \($0.value.reprString)" }
+            return Outcome(output: output, error: error, globals: globals)
+        }
+    }
+    return (run(tier: true), run(tier: false))
+}
+
+/// Random programs made of what the numeric tier compiles (functions of numbers, loops over
+/// number variables, recursion), salted with what makes it bail out: strings and tensors where a
+/// number was, functions replaced between calls, runaway recursion and loops (stopped by the step
+/// and depth limits).
+struct NumericProgramGenerator {
+    private var state: UInt64
+    private var depth = 0
+    private var functions: [(name: String, arity: Int)] = []
+    /// Names readable where the next expression goes.
+    private var scope: [String] = []
+
+    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+
+    private mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+    private mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    private mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+    private mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+
+    static let numbers = ["0", "1", "2", "3", "-1", "0.5", "-0", "7", "10", "1e300", "nan", "inf", "-2.5", "1e-300"]
+    static let globals = ["g", "h", "total"]
+
+    mutating func expression() -> String {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > 4 { return atom() }
+        switch below(10) {
+        case 0, 1: return atom()
+        case 2, 3, 4: return "(\(expression()) \(pick(["+", "-", "*", "/", "//", "%", "**", "+", "-", "*"])) \(expression()))"
+        case 5: return "-\(atom())"
+        case 6: return "if \(condition()) { \(expression()) } else { \(expression()) }"
+        default:
+            guard !functions.isEmpty else { return atom() }
+            let function = pick(functions)
+            let arguments = (0..<function.arity).map { index in
+                index == 0 && chance(80) ? "\(pick(scope.isEmpty ? ["3"] : scope)) - 1" : expression()
+            }
+            return "\(function.name)(\(arguments.joined(separator: ", ")))"
+        }
+    }
+
+    private mutating func atom() -> String {
+        if !scope.isEmpty && chance(55) { return pick(scope) }
+        if chance(3) { return pick(["s", "t"]) }  // a string or a tensor global: the tier bails out
+        return pick(Self.numbers)
+    }
+
+    mutating func condition() -> String {
+        switch below(7) {
+        case 0: return "\(expression()) \(pick(["<", "<=", ">", ">=", "==", "!="])) \(expression())"
+        case 1: return "\(atom()) < \(atom()) <= \(atom())"
+        case 2: return "\(condition()) \(pick(["and", "or"])) \(atom()) > 0"
+        case 3: return "not \(atom())"
+        case 4: return atom()
+        default: return "\(atom()) \(pick(["<", ">", "==", "<="])) \(pick(Self.numbers))"
+        }
+    }
+
+    /// Statements of a function body or a loop; `locals` are the names it may assign.
+    mutating func statements(_ locals: [String], count: Int) -> String {
+        (0..<count).map { _ in statement(locals) }.joined(separator: "\n")
+    }
+
+    mutating func statement(_ locals: [String]) -> String {
+        depth += 1
+        defer { depth -= 1 }
+        let target = pick(locals)
+        switch depth > 3 ? 0 : below(6) {
+        case 0, 1: return "\(target) = \(expression())"
+        case 2: return "\(target) \(pick(["+=", "-=", "*="])) \(expression())"
+        case 3: return "if \(condition()) {\n\(statements(locals, count: 1 + below(2)))\n} else {\n\(statements(locals, count: 1))\n}"
+        case 4:
+            let counter = "k\(depth)\(below(100))"
+            scope.append(counter)
+            defer { scope.removeLast() }
+            let body = statements(locals, count: 1 + below(2))
+            return "let \(counter) = 0\nwhile \(counter) < \(pick(["3", "5", "2", "\(target)"])) {\n\(body)\n\(counter) = \(counter) + 1\n}"
+        default: return "\(target) = \(expression())"
+        }
+    }
+
+    mutating func function(_ name: String, arity: Int) -> String {
+        let parameters = ["a", "b", "c"].prefix(arity).map { $0 }
+        scope = parameters + ["g"]
+        var body = ""
+        if chance(60) {
+            scope.append("v")
+            body += "let v = \(expression())\n"
+            body += statements(["v"] + parameters, count: below(3)) + "\n"
+        }
+        let base = parameters.first.map { "\($0) <= 0" } ?? "true"
+        // Recursion ends when the first parameter reaches 0 (or runs into the limits when it never does).
+        functions.append((name, arity))
+        body += chance(70) ? "if \(base) { \(expression()) } else { \(expression()) }" : expression()
+        scope = []
+        return "fn \(name)(\(parameters.joined(separator: ", "))) {\n\(body)\n}"
+    }
+
+    mutating func program() -> String {
+        var lines = ["let g = \(pick(["2", "0.5", "-1", "3"]))", "let h = 1", "let total = 0", "let s = \"text\"", "let t = tensor([1, 2])"]
+        for index in 0..<(1 + below(3)) {
+            lines.append(function("f\(index)", arity: below(4)))
+        }
+        scope = Self.globals
+        for _ in 0..<(2 + below(4)) {
+            switch below(7) {
+            case 0, 1:
+                let function = pick(functions)
+                lines.append("print(\(function.name)(\((0..<function.arity).map { _ in expression() }.joined(separator: ", "))))")
+            case 2:
+                lines.append("let i = 0\nwhile i < \(pick(["3", "10", "100", "h"])) {\n\(statements(Self.globals, count: 1 + below(3)))\ni = i + 1\n}")
+            case 3:
+                lines.append("\(pick(["g", "h"])) = \(pick(["2", "\"now text\"", "tensor([3])", "0.25", "nil"]))")
+            case 4:
+                let function = pick(functions)
+                lines.append("\(function.name) = \(pick(["fn(a, b, c) => 1", "nil", "f0", "\(function.name)"]))")
+            default:
+                lines.append("print(\(expression()))")
+            }
+        }
+        lines.append("print(g, h, total)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+@Suite struct NumericTierTests {
+    @Test(arguments: GoldenScript.all)
+    func goldenScriptsBehaveTheSameWithoutTheTier(_ script: GoldenScript) {
+        var (withTier, without) = runBothWays(readText(script.path), name: script.path)
+        // Globals are compared for the generated programs; a few scripts keep the time in one.
+        (withTier.globals, without.globals) = ([], [])
+        #expect(withTier == without, "\(script.testDescription)\nwith the tier:\n\(withTier)\nwithout:\n\(without)")
+    }
+
+    @Test func randomNumericProgramsBehaveTheSameWithoutTheTier() {
+        var compiled = 0
+        for seed in 1...1500 {
+            var generator = NumericProgramGenerator(seed: UInt64(seed))
+            let source = generator.program()
+            // Small limits, so that runaway recursions and loops stop inside numeric code too.
+            let (withTier, without) = runBothWays(source, name: "numeric-\(seed).dsc", stepLimit: 3_000, maxCallDepth: 60)
+            #expect(withTier == without, "program \(seed):\n\(source)\nwith the tier:\n\(withTier)\nwithout:\n\(without)")
+            if withTier == without && withTier.error == nil { compiled += 1 }
+        }
+        #expect(compiled > 300, "the generator should make programs that run to the end")
+    }
+
+    @Test func recursionAndLoopsRunInTheTier() throws {
+        let interpreter = Interpreter(output: Output { _ in })
+        _ = try interpreter.run("""
+            fn fib(n) { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+            let x = fib(20)
+            let total = 0
+            let i = 0
+            while i < 1000 { total += i * 0.5; i = i + 1 }
+            """, name: "tier.dsc")
+        guard case .function(let function)? = interpreter.globals["fib"], let closure = function as? Closure else {
+            Issue.record("fib is not a closure")
+            return
+        }
+        guard case .compiled = closure.prototype.numericState else {
+            Issue.record("fib was not compiled to numeric code")
+            return
+        }
+        #expect(interpreter.globals["x"]?.reprString == "6765")
+        #expect(interpreter.globals["total"]?.reprString == "249750")
+        #expect(interpreter.numeric.top == interpreter.numeric.stackStart, "numeric frames left behind")
+    }
+
+    @Test func interruptingANumericLoopLeavesItsVariablesConsistent() throws {
+        let flag = InterruptFlag()
+        let interpreter = Interpreter(output: Output { _ in }, interrupt: flag)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { flag.raise() }
+        do {
+            _ = try interpreter.run("let a = 0\nlet b = 0\nwhile true { a = a + 1; b = a * 2 }\n", name: "spin.dsc")
+            Issue.record("the loop was not interrupted")
+        } catch let diagnostic as Diagnostic {
+            #expect(diagnostic.message == "interrupted")
+        }
+        guard case .number(let a)? = interpreter.globals["a"], case .number(let b)? = interpreter.globals["b"] else {
+            Issue.record("a and b are not numbers")
+            return
+        }
+        #expect(a > 1000 && b == 2 * a, "a = \(a), b = \(b): the loop stopped between iterations")
+        #expect(interpreter.numeric.suspended == 0 && !interpreter.numeric.failed)
+    }
+}
