@@ -178,11 +178,8 @@ enum Builtins {
                 let first = try args.number(0)
                 let (start, stop) = if case .nil = args[1] { (0.0, first) } else { (first, try args.number(1)) }
                 let step = try args.number(2)
-                guard step != 0, step.isFinite else { throw args.error("range() step must be a non-zero finite number", argument: 2) }
-                guard start.isFinite, !stop.isNaN else { throw args.error("range() bounds must be finite numbers") }
-                let steps = ((stop - start) / step).rounded(.up)
-                guard !steps.isNaN, steps < 1e18 else {
-                    throw args.error("range() from \(formatNumber(start)) to \(formatNumber(stop)) by \(formatNumber(step)) has too many steps (at most 1e18)")
+                if let problem = RangeObject.problem(start: start, stop: stop, step: step) {
+                    throw problem.isStep ? args.error(problem.message, argument: 2) : args.error(problem.message)
                 }
                 return .object(RangeObject(start: start, stop: stop, step: step))
             },

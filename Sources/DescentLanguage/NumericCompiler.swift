@@ -23,6 +23,8 @@ struct NumericCompiler {
     private var callees: [WeakFunction] = []
     private var globalsRead: Set<Int> = []
     private var hasCallsOrInnerLoops = false
+    /// Loops flag each assignment; the flags' place is known once every variable is.
+    private let flags = FlagOffset()
 
     init(ip: Interpreter, machine: NumericMachine) { self.ip = ip; self.machine = machine }
 
@@ -52,17 +54,30 @@ struct NumericCompiler {
     mutating func compileLoop(_ loop: While) -> NumericLoop? {
         mode = .loop
         guard let condition = test(loop.condition), let body = statement(loop.body) else { return nil }
-        let assignedEveryIteration = assigned
+        return finishLoop(.whileLoop(condition: condition, body: body))
+    }
+
+    /// `for x in range(...)` outside numeric code.
+    mutating func compileRangeLoop(_ loop: For) -> NumericLoop? {
+        mode = .loop
+        guard let (header, slot) = rangeHeader(loop) else { return nil }
+        let register = register(.local(slot))
+        assigned.insert(register)
+        written.insert(register)
+        guard let body = statement(loop.body) else { return nil }
+        return finishLoop(.rangeLoop(header: header, register: register, body: body))
+    }
+
+    private func finishLoop(_ kind: NumericLoop.Kind) -> NumericLoop? {
         // A loop keeps the globals it assigns in registers: the functions it calls, and the
-        // globals it calls them through, must not be among them.
+        // globals it calls them (and `range`) through, must not be among them.
         let assignedGlobals = Set(written.compactMap { register -> Int? in
             if case .global(let index) = variables[register] { index } else { nil }
         })
         guard assignedGlobals.isDisjoint(with: globalsRead.union(globalsReadByCallees())) else { return nil }
-        let required = variables.indices.map { readFirst.contains($0) || !assignedEveryIteration.contains($0) }
-        return NumericLoop(variables: variables, requiredAtEntry: required,
-                           written: variables.indices.map { written.contains($0) },
-                           canBailMidIteration: hasCallsOrInnerLoops, condition: condition, body: body)
+        flags.offset = variables.count
+        return NumericLoop(kind: kind, variables: variables, requiredAtEntry: variables.indices.map { readFirst.contains($0) },
+                           written: variables.indices.map { written.contains($0) }, canBailMidIteration: hasCallsOrInnerLoops)
     }
 
     private func globalsReadByCallees() -> Set<Int> {
@@ -123,6 +138,7 @@ struct NumericCompiler {
         if let update = value as? Arithmetic, let left = update.left as? RegisterNumber, left.register == register {
             return UpdateInPlace(update.op, register: register, value: update.right)
         }
+        if case .loop = mode { return LoopStore(register: register, value: value, flags: flags) }
         return Store(register: register, value: value)
     }
 
@@ -300,6 +316,17 @@ struct NumericCompiler {
             guard let body = statement(loop.body) else { return nil }
             assigned = before  // the body may not run
             return LoopStatement(machine: machine, condition: condition, body: body)
+        case let loop as For:
+            hasCallsOrInnerLoops = true
+            guard let (header, slot) = rangeHeader(loop) else { return nil }
+            let register = register(.local(slot))
+            let before = assigned
+            assigned.insert(register)
+            written.insert(register)
+            guard let body = statement(loop.body) else { return nil }
+            assigned = before  // the body may not run
+            let loopFlags: FlagOffset? = if case .loop = mode { flags } else { nil }
+            return RangeLoopStatement(machine: machine, header: header, register: register, body: body, flags: loopFlags)
         default:
             return number(node).map(DiscardedNumber.init)
         }
@@ -313,6 +340,22 @@ struct NumericCompiler {
             combined = combined.map { StatementPair($0, code) } ?? code
         }
         return .some(combined)
+    }
+
+    /// The range of `for x in range(...)` with one plain loop variable: the header and the
+    /// variable's slot.
+    private mutating func rangeHeader(_ loop: For) -> (RangeHeader, Int)? {
+        guard loop.slots.count == 1, !loop.isCell[0], let call = loop.iterable as? Call, call.named.isEmpty,
+              (1...3).contains(call.arguments.count), let callee = call.callee as? GlobalGet,
+              case .function(let function)? = ip.globals.values[callee.index],
+              let builtin = function as? BuiltinFunction, builtin.name == "range" else { return nil }
+        var arguments: [NumberCode] = []
+        for argument in call.arguments {
+            guard let code = number(argument) else { return nil }
+            arguments.append(code)
+        }
+        globalsRead.insert(callee.index)
+        return (RangeHeader(global: callee.index, builtin: builtin, arguments: arguments), loop.slots[0])
     }
 
     // MARK: Calls

@@ -358,6 +358,75 @@ final class Store: StatementCode {
     override func run(_ r: Registers) { r[register] = value.number(r) }
 }
 
+/// Where a loop's assignment flags are: one per register, `offset` registers above it (the
+/// number of registers, known once the whole loop is compiled).
+final class FlagOffset {
+    var offset = 0
+}
+
+/// An assignment in a loop: also flags the register as assigned, so that a variable the loop
+/// assigns only on some paths is written back only if it was.
+final class LoopStore: StatementCode {
+    let register: Int
+    let value: NumberCode
+    let flags: FlagOffset
+    init(register: Int, value: NumberCode, flags: FlagOffset) { self.register = register; self.value = value; self.flags = flags }
+    override func run(_ r: Registers) {
+        r[register] = value.number(r)
+        r[register + flags.offset] = 1
+    }
+}
+
+/// The arguments of `range(...)` in `for x in range(...)`, evaluated and checked as the built-in
+/// checks them; the global `range` must still hold the built-in.
+final class RangeHeader {
+    let global: Int
+    let builtin: BuiltinFunction
+    let arguments: [NumberCode]
+    init(global: Int, builtin: BuiltinFunction, arguments: [NumberCode]) {
+        self.global = global; self.builtin = builtin; self.arguments = arguments
+    }
+
+    /// The range, or nil when the evaluator must make it (or report why it cannot).
+    func evaluate(_ r: Registers, globals: UnsafeMutablePointer<Value?>) -> (start: Double, stop: Double, step: Double)? {
+        let first = arguments[0].number(r)
+        let (start, stop) = arguments.count > 1 ? (first, arguments[1].number(r)) : (0.0, first)
+        let step = arguments.count > 2 ? arguments[2].number(r) : 1
+        guard case .function(let function)? = globals[global], function === builtin,
+              RangeObject.problem(start: start, stop: stop, step: step) == nil else { return nil }
+        return (start, stop, step)
+    }
+}
+
+/// `for x in range(...)` inside numeric code: a step per element, as the evaluator takes.
+final class RangeLoopStatement: StatementCode {
+    let machine: Unmanaged<NumericMachine>
+    let header: RangeHeader
+    let register: Int
+    let body: StatementCode
+    /// In a loop's registers, the loop variable's assignment is flagged (see `LoopStore`).
+    let flags: FlagOffset?
+    init(machine: NumericMachine, header: RangeHeader, register: Int, body: StatementCode, flags: FlagOffset?) {
+        self.machine = .passUnretained(machine); self.header = header; self.register = register; self.body = body
+        self.flags = flags
+    }
+    override func run(_ r: Registers) {
+        machine._withUnsafeGuaranteedRef { machine in
+            guard let (start, stop, step) = header.evaluate(r, globals: machine.globals) else {
+                _ = machine.failOnType()
+                return
+            }
+            let flag = flags.map { register + $0.offset }
+            for index in 0..<RangeObject.count(start: start, stop: stop, step: step) {
+                guard machine.step() else { return }
+                r[register] = start + Double(index) * step
+                if let flag { r[flag] = 1 }
+                body.run(r)
+            }
+        }
+    }
+}
+
 /// `x = x op value`, `total += i * 0.5`: the register read, combined and written by one node.
 final class UpdateInPlace: StatementCode {
     let op: ArithmeticOperator

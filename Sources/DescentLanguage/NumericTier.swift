@@ -45,26 +45,29 @@ enum NumericFunctionState {
     case impossible
 }
 
-/// A `while` loop's numeric form: the variables it uses live in registers while it runs.
+/// A loop's numeric form: the variables it uses live in registers while it runs, each with a
+/// flag (at `flags.offset` above it) set when the loop assigns it.
 final class NumericLoop {
     enum Variable: Hashable { case local(Int), global(Int) }
+    enum Kind {
+        case whileLoop(condition: TestCode, body: StatementCode)
+        /// `for x in range(...)`: the loop variable's register and the body.
+        case rangeLoop(header: RangeHeader, register: Int, body: StatementCode)
+    }
+    let kind: Kind
     let variables: [Variable]
-    /// Registers that must hold a number when the loop starts (read before the loop writes them,
-    /// or written only on some paths, so that their value at the start can survive).
+    /// Registers read before the loop assigns them: they must hold numbers when it starts.
     let requiredAtEntry: [Bool]
-    /// Registers the loop assigns, written back when it ends.
+    /// Registers the loop assigns, written back when it ends if they were assigned.
     let written: [Bool]
     /// Whether an iteration can bail out part-way (it calls functions or runs inner loops); the
     /// registers are then saved before each iteration, so the evaluator can redo that iteration.
     let canBailMidIteration: Bool
-    let condition: TestCode
-    let body: StatementCode
     /// False once a function it calls bailed out on a value that was not a number.
     var usable = true
-    init(variables: [Variable], requiredAtEntry: [Bool], written: [Bool], canBailMidIteration: Bool,
-         condition: TestCode, body: StatementCode) {
-        self.variables = variables; self.requiredAtEntry = requiredAtEntry; self.written = written
-        self.canBailMidIteration = canBailMidIteration; self.condition = condition; self.body = body
+    init(kind: Kind, variables: [Variable], requiredAtEntry: [Bool], written: [Bool], canBailMidIteration: Bool) {
+        self.kind = kind; self.variables = variables; self.requiredAtEntry = requiredAtEntry; self.written = written
+        self.canBailMidIteration = canBailMidIteration
     }
 }
 
@@ -72,6 +75,16 @@ enum NumericLoopState {
     case untried
     case compiled(NumericLoop)
     case impossible
+}
+
+/// How running a loop in the tier ended.
+enum LoopOutcome {
+    case finished
+    /// A variable it reads first is not a number, or its range is not one the tier makes: nothing ran.
+    case notApplicable
+    /// It stopped at the start of an iteration, with every variable as it was there: the evaluator
+    /// goes on from that iteration (for a range loop, element `index` of `range`).
+    case bailedOut(range: RangeObject?, index: Int)
 }
 
 /// What running numeric code gave.
@@ -197,14 +210,12 @@ final class NumericMachine {
         return end(checkpoint: checkpoint, function: function) ? .number(result) : .bailedOut
     }
 
-    /// Runs `loop` over the current frame and globals: `.number(0)` when the loop ended,
-    /// `.bailedOut` when the evaluator must go on from the start of the iteration it stopped in
-    /// (every variable then holds what it held there), `.notApplicable` when a variable the loop
-    /// needs is not a number.
-    func run(_ loop: NumericLoop) -> NumericOutcome {
+    /// Runs `loop` over the current frame and globals.
+    func run(_ loop: NumericLoop) -> LoopOutcome {
         let count = loop.variables.count
+        // Registers, their flags, and the same again saved at the start of each iteration.
         let registers = top
-        guard stackEnd - registers >= 2 * count else { return .notApplicable }
+        guard stackEnd - registers >= 4 * count else { return .notApplicable }
         var validAtEntry = [Bool](repeating: false, count: count)
         for (index, variable) in loop.variables.enumerated() {
             if case .number(let x)? = read(variable) {
@@ -214,27 +225,52 @@ final class NumericMachine {
                 return .notApplicable
             }
         }
-        let saved = registers + count
-        top = saved + count
+        (registers + count).initialize(repeating: 0, count: count)
+        let saved = registers + 2 * count
         begin()
-        var completed = 0
+        var range: (start: Double, stop: Double, step: Double)?
+        if case .rangeLoop(let header, _, _) = loop.kind {
+            guard let evaluated = header.evaluate(registers, globals: globals) else { return .notApplicable }
+            range = evaluated
+        }
+        let elements = range.map { RangeObject.count(start: $0.start, stop: $0.stop, step: $0.step) } ?? 0
+        // Taken out of the enum once, unretained (`loop` owns them): matching the enum, or binding
+        // an optional, in the loop retained and released them every iteration.
+        let condition: Unmanaged<TestCode>?, body: Unmanaged<StatementCode>, loopVariable: Int
+        switch loop.kind {
+        case .whileLoop(let test, let statements):
+            (condition, body, loopVariable) = (.passUnretained(test), .passUnretained(statements), 0)
+        case .rangeLoop(_, let register, let statements):
+            (condition, body, loopVariable) = (nil, .passUnretained(statements), register)
+        }
+        top = saved + 2 * count
+        var index = 0
         var checkpoint = stepsLeft
         while true {
             checkpoint = stepsLeft
-            if loop.canBailMidIteration { saved.update(from: registers, count: count) }
-            guard step() && loop.condition.test(registers) else { break }
-            loop.body.run(registers)
+            if loop.canBailMidIteration { saved.update(from: registers, count: 2 * count) }
+            if let condition {
+                // The evaluator takes a step before each condition...
+                guard step() && condition._withUnsafeGuaranteedRef({ $0.test(registers) }) else { break }
+            } else {
+                // ...and before each element only.
+                guard index < elements, step(), let (start, _, step) = range else { break }
+                registers[loopVariable] = start + Double(index) * step
+                registers[loopVariable + count] = 1
+            }
+            body._withUnsafeGuaranteedRef { $0.run(registers) }
             if failed { break }
-            completed += 1
+            index += 1
         }
-        if failed && loop.canBailMidIteration { registers.update(from: saved, count: count) }
+        if failed && loop.canBailMidIteration { registers.update(from: saved, count: 2 * count) }
         top = registers
         let finished = end(checkpoint: checkpoint, loop: loop)
         for (index, variable) in loop.variables.enumerated()
-        where loop.written[index] && (validAtEntry[index] || completed > 0) {
+        where loop.written[index] && (validAtEntry[index] || registers[count + index] != 0) {
             write(variable, registers[index])
         }
-        return finished ? .number(0) : .bailedOut
+        if finished { return .finished }
+        return .bailedOut(range: range.map { RangeObject(start: $0.start, stop: $0.stop, step: $0.step) }, index: index)
     }
 
     private func read(_ variable: NumericLoop.Variable) -> Value? {
@@ -265,13 +301,21 @@ extension Interpreter {
     }
 
     func numericLoop(_ loop: While) -> NumericLoop? {
-        switch loop.numericState {
+        cachedLoop(&loop.numericState) { $0.compileLoop(loop) }
+    }
+
+    func numericLoop(_ loop: For) -> NumericLoop? {
+        cachedLoop(&loop.numericState) { $0.compileRangeLoop(loop) }
+    }
+
+    private func cachedLoop(_ state: inout NumericLoopState, compile: (inout NumericCompiler) -> NumericLoop?) -> NumericLoop? {
+        switch state {
         case .compiled(let compiled): return compiled.usable ? compiled : nil
         case .impossible: return nil
         case .untried:
             var compiler = NumericCompiler(ip: self, machine: numeric)
-            let compiled = compiler.compileLoop(loop)
-            loop.numericState = compiled.map { .compiled($0) } ?? .impossible
+            let compiled = compile(&compiler)
+            state = compiled.map { .compiled($0) } ?? .impossible
             return compiled
         }
     }

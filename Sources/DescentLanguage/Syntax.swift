@@ -805,7 +805,7 @@ final class While: Node {
         var retrying = false
         if ip.numeric.suspended == 0, let loop = ip.numericLoop(self) {
             switch ip.numeric.run(loop) {
-            case .number: return .nil
+            case .finished: return .nil
             case .notApplicable: break
             case .bailedOut: retrying = true
             }
@@ -834,6 +834,8 @@ final class For: Node {
     /// Chosen by the resolver: each loop variable's slot, and whether closures capture it.
     let slots: [Int]
     let isCell: [Bool]
+    /// Its numeric-tier form (NumericTier.swift) when it runs over a range, compiled when it first runs.
+    var numericState = NumericLoopState.untried
     init(names: [String], nameSpans: [SourceSpan], iterable: Node, body: Node, slots: [Int] = [], isCell: [Bool] = [],
          span: SourceSpan) {
         self.names = names; self.nameSpans = nameSpans; self.iterable = iterable; self.body = body
@@ -843,12 +845,22 @@ final class For: Node {
     override func forEachChild(_ visit: (Node) -> Void) { visit(iterable); visit(body) }
 
     override func eval(_ ip: Interpreter) throws -> Value {
+        if ip.numeric.suspended == 0, let loop = ip.numericLoop(self) {
+            switch ip.numeric.run(loop) {
+            case .finished: return .nil
+            case .notApplicable: break
+            case .bailedOut(let range, let index):
+                guard let range else { break }
+                ip.numeric.suspended += 1
+                defer { ip.numeric.suspended -= 1 }
+                try iterate(ip, range, from: index)
+                return .nil
+            }
+        }
         let sequence = try iterable.eval(ip)
         switch sequence {
         case .object(let range as RangeObject):
-            for i in 0..<range.count {
-                if try step(ip, .number(range[i])) { break }
-            }
+            try iterate(ip, range, from: 0)
         case .list(let list):
             var i = 0
             while i < list.items.count {
@@ -878,6 +890,12 @@ final class For: Node {
             throw Diagnostic("cannot iterate over \(sequence.typeName)", at: iterable.span)
         }
         return .nil
+    }
+
+    private func iterate(_ ip: Interpreter, _ range: RangeObject, from start: Int) throws {
+        for i in start..<range.count {
+            if try step(ip, .number(range[i])) { break }
+        }
     }
 
     /// Runs the body once with `element`; returns true when the loop must end.

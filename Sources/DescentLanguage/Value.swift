@@ -165,8 +165,23 @@ public final class RangeObject: NativeObject {
         self.start = start
         self.stop = stop
         self.step = step
+        self.count = Self.count(start: start, stop: stop, step: step)
+    }
+
+    static func count(start: Double, stop: Double, step: Double) -> Int {
         let steps = ((stop - start) / step).rounded(.up)
-        self.count = steps.isFinite && steps > 0 ? Int(min(steps, Double(Int.max / 2))) : 0
+        return steps.isFinite && steps > 0 ? Int(min(steps, Double(Int.max / 2))) : 0
+    }
+
+    /// Why `range()` refuses these bounds, and whether the step is to blame; nil when it accepts them.
+    static func problem(start: Double, stop: Double, step: Double) -> (message: String, isStep: Bool)? {
+        guard step != 0, step.isFinite else { return ("range() step must be a non-zero finite number", true) }
+        guard start.isFinite, !stop.isNaN else { return ("range() bounds must be finite numbers", false) }
+        let steps = ((stop - start) / step).rounded(.up)
+        guard !steps.isNaN, steps < 1e18 else {
+            return ("range() from \(formatNumber(start)) to \(formatNumber(stop)) by \(formatNumber(step)) has too many steps (at most 1e18)", false)
+        }
+        return nil
     }
 
     public subscript(index: Int) -> Double { start + Double(index) * step }
