@@ -25,6 +25,12 @@ struct NumericCompiler {
     private var hasCallsOrInnerLoops = false
     /// Loops flag each assignment; the flags' place is known once every variable is.
     private let flags = FlagOffset()
+    /// The code has `return`, `break` or `continue`: statement sequences then check for a jump.
+    private var hasJumps = false
+    /// How many `if` expressions inside other expressions enclose the code being compiled: a
+    /// `return` there would leave the rest of its expression to run (calls included), so it is
+    /// left to the evaluator.
+    private var nestedExpressions = 0
 
     init(ip: Interpreter, machine: NumericMachine) { self.ip = ip; self.machine = machine }
 
@@ -39,6 +45,7 @@ struct NumericCompiler {
         prototype.numericState = .compiling(function)
         var compiler = NumericCompiler(ip: ip, machine: machine)
         compiler.mode = .function
+        compiler.hasJumps = containsJump(prototype.body)
         guard let body = compiler.value(prototype.body) else {
             function.usable = false  // functions compiled meanwhile may call it: they bail out
             prototype.numericState = .impossible
@@ -53,6 +60,7 @@ struct NumericCompiler {
 
     mutating func compileLoop(_ loop: While) -> NumericLoop? {
         mode = .loop
+        hasJumps = containsJump(loop.body)
         guard let condition = test(loop.condition), let body = statement(loop.body) else { return nil }
         return finishLoop(.whileLoop(condition: condition, body: body))
     }
@@ -60,6 +68,7 @@ struct NumericCompiler {
     /// `for x in range(...)` outside numeric code.
     mutating func compileRangeLoop(_ loop: For) -> NumericLoop? {
         mode = .loop
+        hasJumps = containsJump(loop.body)
         guard let (header, slot) = rangeHeader(loop) else { return nil }
         let register = register(.local(slot))
         assigned.insert(register)
@@ -78,6 +87,13 @@ struct NumericCompiler {
         flags.offset = variables.count
         return NumericLoop(kind: kind, variables: variables, requiredAtEntry: variables.indices.map { readFirst.contains($0) },
                            written: variables.indices.map { written.contains($0) }, canBailMidIteration: hasCallsOrInnerLoops)
+    }
+
+    private func containsJump(_ node: Node) -> Bool {
+        if node is Return || node is Break || node is Continue { return true }
+        var found = false
+        node.forEachChild { child in found = found || containsJump(child) }
+        return found
     }
 
     private func globalsReadByCallees() -> Set<Int> {
@@ -145,7 +161,8 @@ struct NumericCompiler {
     // MARK: Values
 
     /// A node whose value is used: a block ending in an expression, an `if` with both branches,
-    /// or a number expression.
+    /// or a number expression. Outside nested expressions such a value is the function's result,
+    /// so `return x` there is just `x`.
     private mutating func value(_ node: Node) -> NumberCode? {
         switch node {
         case let block as Block:
@@ -164,6 +181,9 @@ struct NumericCompiler {
             guard let elseCode = value(otherwise) else { return nil }
             assigned.formIntersection(afterThen)
             return ConditionalNumber(condition, then, elseCode)
+        case let exit as Return:
+            guard case .function = mode, nestedExpressions == 0 else { return nil }
+            return exit.value.flatMap { number($0) }
         default:
             return number(node)
         }
@@ -172,7 +192,7 @@ struct NumericCompiler {
     private mutating func sequence(_ nodes: [Node]) -> NumberCode? {
         guard let last = nodes.last, let prefix = statements(nodes.dropLast()), let result = value(last) else { return nil }
         guard let prefix else { return result }
-        return SequenceNumber(prefix, result)
+        return hasJumps ? JumpAwareSequence(machine: machine, prefix, result) : SequenceNumber(prefix, result)
     }
 
     private mutating func number(_ node: Node) -> NumberCode? {
@@ -209,6 +229,10 @@ struct NumericCompiler {
             return binary.constantOnLeft ? Arithmetic(op, constant, operand) : Arithmetic(op, operand, constant)
         case let call as Call:
             return self.call(call)
+        case let branch as If:
+            nestedExpressions += 1
+            defer { nestedExpressions -= 1 }
+            return value(branch)
         default:
             return nil
         }
@@ -316,6 +340,13 @@ struct NumericCompiler {
             guard let body = statement(loop.body) else { return nil }
             assigned = before  // the body may not run
             return LoopStatement(machine: machine, condition: condition, body: body)
+        case let exit as Return:
+            guard case .function = mode, nestedExpressions == 0, let value = exit.value.flatMap({ number($0) }) else { return nil }
+            return ReturnStatement(machine: machine, value: value)
+        case is Break where nestedExpressions == 0:
+            return LoopJump(machine: machine, jump: .breaking)
+        case is Continue where nestedExpressions == 0:
+            return LoopJump(machine: machine, jump: .continuing)
         case let loop as For:
             hasCallsOrInnerLoops = true
             guard let (header, slot) = rangeHeader(loop) else { return nil }
@@ -337,7 +368,7 @@ struct NumericCompiler {
         var combined: StatementCode?
         for node in nodes {
             guard let code = statement(node) else { return nil }
-            combined = combined.map { StatementPair($0, code) } ?? code
+            combined = combined.map { hasJumps ? JumpAwarePair(machine: machine, $0, code) : StatementPair($0, code) } ?? code
         }
         return .some(combined)
     }

@@ -181,7 +181,11 @@ class NumericCall: NumberCode {
                 }
                 machine.depth = depth + 1
                 machine.top = frame + target.frameSize
-                let result = target.bodyReference.unsafelyUnwrapped._withUnsafeGuaranteedRef { $0.number(frame) }
+                var result = target.bodyReference.unsafelyUnwrapped._withUnsafeGuaranteedRef { $0.number(frame) }
+                if machine.jump == .returning {
+                    machine.jump = .none
+                    result = machine.returnValue
+                }
                 machine.top = frame
                 machine.depth = depth
                 return result
@@ -422,6 +426,7 @@ final class RangeLoopStatement: StatementCode {
                 r[register] = start + Double(index) * step
                 if let flag { r[flag] = 1 }
                 body.run(r)
+                if machine.jump != .none && machine.endsLoop() { return }
             }
         }
     }
@@ -446,6 +451,58 @@ final class ConstantUpdate: StatementCode {
     let constant: Double
     init(_ op: ArithmeticOperator, register: Int, constant: Double) { self.op = op; self.register = register; self.constant = constant }
     override func run(_ r: Registers) { r[register] = op.apply(r[register], constant) }
+}
+
+/// `return x` as a statement: what follows, up to the end of the function, does not run.
+final class ReturnStatement: StatementCode {
+    let machine: Unmanaged<NumericMachine>
+    let value: NumberCode
+    init(machine: NumericMachine, value: NumberCode) { self.machine = .passUnretained(machine); self.value = value }
+    override func run(_ r: Registers) {
+        let x = value.number(r)
+        machine._withUnsafeGuaranteedRef { machine in
+            machine.returnValue = x
+            machine.jump = .returning
+        }
+    }
+}
+
+/// `break` or `continue`.
+final class LoopJump: StatementCode {
+    let machine: Unmanaged<NumericMachine>
+    let jump: NumericMachine.Jump
+    init(machine: NumericMachine, jump: NumericMachine.Jump) { self.machine = .passUnretained(machine); self.jump = jump }
+    override func run(_ r: Registers) { machine._withUnsafeGuaranteedRef { $0.jump = jump } }
+}
+
+/// Two statements in code that has `return`, `break` or `continue`: the second runs only if the
+/// first did not jump.
+final class JumpAwarePair: StatementCode {
+    let machine: Unmanaged<NumericMachine>
+    let first: StatementCode, second: StatementCode
+    init(machine: NumericMachine, _ first: StatementCode, _ second: StatementCode) {
+        self.machine = .passUnretained(machine); self.first = first; self.second = second
+    }
+    override func run(_ r: Registers) {
+        first.run(r)
+        if machine._withUnsafeGuaranteedRef({ $0.jump != .none }) { return }
+        second.run(r)
+    }
+}
+
+/// A block's statements, then its value, in code that has `return`, `break` or `continue`.
+final class JumpAwareSequence: NumberCode {
+    let machine: Unmanaged<NumericMachine>
+    let statements: StatementCode
+    let result: NumberCode
+    init(machine: NumericMachine, _ statements: StatementCode, _ result: NumberCode) {
+        self.machine = .passUnretained(machine); self.statements = statements; self.result = result
+    }
+    override func number(_ r: Registers) -> Double {
+        statements.run(r)
+        if machine._withUnsafeGuaranteedRef({ $0.jump != .none }) { return .nan }  // the jump's target takes over
+        return result.number(r)
+    }
 }
 
 /// An expression statement: evaluated for its calls' steps and failures, its value dropped.
@@ -487,6 +544,7 @@ final class LoopStatement: StatementCode {
         machine._withUnsafeGuaranteedRef { machine in
             while machine.step() && condition.test(r) {
                 body.run(r)
+                if machine.jump != .none && machine.endsLoop() { return }
             }
         }
     }

@@ -113,6 +113,11 @@ final class NumericMachine {
     var countsSteps = false
     var stepsLeft = 0
     var failed = false
+    /// A `return`, `break` or `continue` ran: code up to the end of the function or loop it
+    /// leaves does not run, and a call then gives `returnValue`.
+    var jump = Jump.none
+    var returnValue = 0.0
+    enum Jump: UInt8 { case none, returning, breaking, continuing }
     /// The failure came from a value that was not a number: the code concerned is given up.
     var typeFailure = false
     /// Counts runs of the evaluator that redo what the tier bailed out of; the tier stays out of
@@ -149,6 +154,16 @@ final class NumericMachine {
             }
         }
         return true
+    }
+
+    /// After a loop's body jumped: whether the loop ends (`break`, or a `return` leaving the
+    /// function); a `continue` is consumed here.
+    @inline(__always)
+    func endsLoop() -> Bool {
+        if jump == .returning { return true }
+        let stop = jump == .breaking
+        jump = .none
+        return stop
     }
 
     /// The numeric stack is full: the evaluator, whose stack grows, takes over.
@@ -205,6 +220,10 @@ final class NumericMachine {
             depth += 1
             top = frame + function.frameSize
             result = function.body.unsafelyUnwrapped.number(frame)
+            if jump == .returning {
+                jump = .none
+                result = returnValue
+            }
             top = frame
         }
         return end(checkpoint: checkpoint, function: function) ? .number(result) : .bailedOut
@@ -260,6 +279,11 @@ final class NumericMachine {
             }
             body._withUnsafeGuaranteedRef { $0.run(registers) }
             if failed { break }
+            if jump != .none {
+                let stop = jump == .breaking
+                jump = .none
+                if stop { break }
+            }
             index += 1
         }
         if failed && loop.canBailMidIteration { registers.update(from: saved, count: 2 * count) }
