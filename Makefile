@@ -22,7 +22,7 @@ deps:
 build: deps
 	$(SWIFT) build --product descent
 
-## release: the optimised binary, with the Swift runtime and Foundation linked in statically (starts in 8 ms instead of 13.5: no dynamic symbol binding for them)
+## release: the optimised binary, with the Swift runtime and Foundation linked in statically and at a fixed address (Package.swift), so that it starts in 3-4 ms instead of 13.5
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product descent
 

@@ -182,23 +182,40 @@ double descent_sum(size_t count, const double *x) {
     return total;
 }
 
-// Eight running extremes, so that the loop vectorises without reordering NaN semantics: any
-// NaN makes the result NaN.
+// Four sets of eight running extremes: eight lanes vectorise into one AVX-512 register, and four
+// independent registers keep one compare's latency from holding up the next. NaNs are collected
+// in lanes of their own (a NaN replaces what is there), so the extremes stay one max instruction
+// each and any NaN makes the result NaN.
+#define EXTREME_LANES(BEST, NANS, OFFSET, BETTER)                                                    \
+    for (int j = 0; j < 8; j++) {                                                                    \
+        double v = x[i + OFFSET + j];                                                                \
+        BEST[j] = v BETTER BEST[j] ? v : BEST[j];                                                    \
+        NANS[j] = v != v ? v : NANS[j];                                                              \
+    }
 #define EXTREME(NAME, START, BETTER)                                                                 \
     MULTIVERSION                                                                                     \
     double NAME(size_t count, const double *x) {                                                     \
-        double best[8] = {START, START, START, START, START, START, START, START};                   \
-        int nan = 0;                                                                                 \
+        double a[8], b[8], c[8], d[8], na[8], nb[8];                                                 \
+        for (int j = 0; j < 8; j++) {                                                                \
+            a[j] = b[j] = c[j] = d[j] = START;                                                       \
+            na[j] = nb[j] = 0;                                                                       \
+        }                                                                                            \
         size_t i = 0;                                                                                \
-        for (; i + 8 <= count; i += 8) {                                                             \
-            for (int j = 0; j < 8; j++) {                                                            \
-                double v = x[i + j];                                                                 \
-                nan |= v != v;                                                                       \
-                best[j] = v BETTER best[j] ? v : best[j];                                            \
-            }                                                                                        \
+        for (; i + 32 <= count; i += 32) {                                                           \
+            EXTREME_LANES(a, na, 0, BETTER)                                                          \
+            EXTREME_LANES(b, nb, 8, BETTER)                                                          \
+            EXTREME_LANES(c, na, 16, BETTER)                                                         \
+            EXTREME_LANES(d, nb, 24, BETTER)                                                         \
         }                                                                                            \
         double result = START;                                                                       \
-        for (int j = 0; j < 8; j++) result = best[j] BETTER result ? best[j] : result;               \
+        int nan = 0;                                                                                 \
+        for (int j = 0; j < 8; j++) {                                                                \
+            nan |= (na[j] != na[j]) | (nb[j] != nb[j]);                                              \
+            result = a[j] BETTER result ? a[j] : result;                                             \
+            result = b[j] BETTER result ? b[j] : result;                                             \
+            result = c[j] BETTER result ? c[j] : result;                                             \
+            result = d[j] BETTER result ? d[j] : result;                                             \
+        }                                                                                            \
         for (; i < count; i++) {                                                                     \
             nan |= x[i] != x[i];                                                                     \
             result = x[i] BETTER result ? x[i] : result;                                             \

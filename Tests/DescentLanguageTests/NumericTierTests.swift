@@ -222,8 +222,9 @@ struct NumericProgramGenerator {
     }
 
     @Test func randomNumericProgramsBehaveTheSameWithoutTheTier() {
+        let seeds = 1...2000
         var completed = 0, numeric = 0
-        for seed in 1...2000 {
+        for seed in seeds {
             var generator = NumericProgramGenerator(seed: UInt64(seed))
             let source = generator.program()
             // Small limits, so that runaway recursions and loops stop inside numeric code too.
@@ -232,7 +233,7 @@ struct NumericProgramGenerator {
             if withTier.error == nil { completed += 1 }
             if withTier.numericFunctions > 0 { numeric += 1 }
         }
-        print("random numeric programs: 2000, \(completed) ran to the end, \(numeric) ran numeric functions")
+        print("random numeric programs: \(seeds.count), \(completed) ran to the end, \(numeric) ran numeric functions")
         #expect(completed > 300, "the generator should make programs that run to the end (\(completed) did)")
         #expect(numeric > 500, "the generator should make programs the tier runs (\(numeric) did)")
     }
