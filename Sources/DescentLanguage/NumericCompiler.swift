@@ -180,6 +180,9 @@ struct NumericCompiler {
             assigned = before
             guard let elseCode = value(otherwise) else { return nil }
             assigned.formIntersection(afterThen)
+            if let comparison = condition as? RegisterConstantComparison {
+                return RegisterConditionalNumber(comparison, then, elseCode)
+            }
             return ConditionalNumber(condition, then, elseCode)
         case let exit as Return:
             guard case .function = mode, nestedExpressions == 0 else { return nil }

@@ -108,7 +108,10 @@ final class RegisterConstantArithmetic: NumberCode {
     init(_ op: ArithmeticOperator, register: Int, constant: Double, constantOnLeft: Bool) {
         self.op = op; self.register = register; self.constant = constant; self.constantOnLeft = constantOnLeft
     }
-    override func number(_ r: Registers) -> Double {
+    override func number(_ r: Registers) -> Double { value(r) }
+
+    @inline(__always)
+    final func value(_ r: Registers) -> Double {
         constantOnLeft ? op.apply(constant, r[register]) : op.apply(r[register], constant)
     }
 }
@@ -122,6 +125,19 @@ final class ConditionalNumber: NumberCode {
     }
     override func number(_ r: Registers) -> Double {
         condition.test(r) ? then.number(r) : otherwise.number(r)
+    }
+}
+
+/// `if n < 2 { a } else { b }`: a register compared with a constant chooses the value, in one
+/// node (the base case of most recursions).
+final class RegisterConditionalNumber: NumberCode {
+    let comparison: RegisterConstantComparison
+    let then: NumberCode, otherwise: NumberCode
+    init(_ comparison: RegisterConstantComparison, _ then: NumberCode, _ otherwise: NumberCode) {
+        self.comparison = comparison; self.then = then; self.otherwise = otherwise
+    }
+    override func number(_ r: Registers) -> Double {
+        comparison.holds(r) ? then.number(r) : otherwise.number(r)
     }
 }
 
@@ -157,7 +173,12 @@ class NumericCall: NumberCode {
     static func make(machine: NumericMachine, target: NumericFunction, global: Int, serial: Int,
                      arguments: [NumberCode]) -> NumberCode {
         switch arguments.count {
-        case 1: NumericCall1(machine: machine, target: target, global: global, serial: serial, arguments[0])
+        case 1:
+            if let argument = arguments[0] as? RegisterConstantArithmetic {
+                NumericCallRegisterConstant(machine: machine, target: target, global: global, serial: serial, argument)
+            } else {
+                NumericCall1(machine: machine, target: target, global: global, serial: serial, arguments[0])
+            }
         case 2: NumericCall2(machine: machine, target: target, global: global, serial: serial, arguments[0], arguments[1])
         default: NumericCallN(machine: machine, target: target, global: global, serial: serial, arguments)
         }
@@ -206,6 +227,21 @@ final class NumericCall1: NumericCall {
     }
     override func number(_ r: Registers) -> Double {
         let x = argument.number(r)
+        let frame = nextFrame
+        frame[0] = x
+        return invoke(frame)
+    }
+}
+
+/// `f(n - 1)`: a call whose one argument is a register and a constant, computed in place.
+final class NumericCallRegisterConstant: NumericCall {
+    let argument: RegisterConstantArithmetic
+    init(machine: NumericMachine, target: NumericFunction, global: Int, serial: Int, _ argument: RegisterConstantArithmetic) {
+        self.argument = argument
+        super.init(machine: machine, target: target, global: global, serial: serial)
+    }
+    override func number(_ r: Registers) -> Double {
+        let x = argument.value(r)
         let frame = nextFrame
         frame[0] = x
         return invoke(frame)
@@ -304,7 +340,10 @@ final class RegisterConstantComparison: TestCode {
     init(_ op: ComparisonOperator, register: Int, constant: Double, constantOnLeft: Bool) {
         self.op = op; self.register = register; self.constant = constant; self.constantOnLeft = constantOnLeft
     }
-    override func test(_ r: Registers) -> Bool {
+    override func test(_ r: Registers) -> Bool { holds(r) }
+
+    @inline(__always)
+    final func holds(_ r: Registers) -> Bool {
         constantOnLeft ? op.apply(constant, r[register]) : op.apply(r[register], constant)
     }
 }
