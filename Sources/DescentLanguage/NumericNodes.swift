@@ -61,10 +61,12 @@ final class NegatedNumber: NumberCode {
     override func number(_ r: Registers) -> Double { -operand.number(r) }
 }
 
-/// The arithmetic operators, exactly as `numericBinary` computes them on numbers.
+/// The arithmetic operators on numbers, for both tiers (`numericBinary` uses it too): Python's
+/// floor division and remainder, IEEE everything else.
 enum ArithmeticOperator {
     case add, subtract, multiply, divide, floorDivide, remainder, power
 
+    @inline(__always)
     init?(_ op: BinaryOperator) {
         switch op {
         case .add: self = .add
@@ -296,9 +298,11 @@ private func holdsClosure(_ slot: UnsafeMutablePointer<Value?>, serial: Int) -> 
 
 // MARK: - Conditions
 
+/// The comparisons on numbers, for both tiers (`numericComparison` uses it too).
 enum ComparisonOperator {
     case less, lessEqual, greater, greaterEqual, equal, notEqual
 
+    @inline(__always)
     init?(_ op: BinaryOperator) {
         switch op {
         case .less: self = .less

@@ -5,34 +5,18 @@ import Glibc
 import Darwin
 #endif
 
-/// The number-and-number case of every operator but `@`, shared by all the operator nodes.
+/// The number-and-number case of every operator but `@`, shared by all the operator nodes. The
+/// numeric tier computes with the same two enums (NumericNodes.swift), so both tiers agree.
 @inline(__always)
 func numericBinary(_ op: BinaryOperator, _ x: Double, _ y: Double) -> Value? {
-    switch op {
-    case .add: .number(x + y)
-    case .subtract: .number(x - y)
-    case .multiply: .number(x * y)
-    case .divide: .number(x / y)
-    case .floorDivide: .number((x / y).rounded(.down))
-    case .remainder: .number(pythonRemainder(x, y))
-    case .power: .number(pow(x, y))
-    case .matrixMultiply: nil
-    default: numericComparison(op, x, y).map { .bool($0) }
-    }
+    if let arithmetic = ArithmeticOperator(op) { return .number(arithmetic.apply(x, y)) }
+    return numericComparison(op, x, y).map { .bool($0) }
 }
 
 /// A comparison of two numbers as a Swift Bool; nil when `op` is not a comparison.
 @inline(__always)
 func numericComparison(_ op: BinaryOperator, _ x: Double, _ y: Double) -> Bool? {
-    switch op {
-    case .less: x < y
-    case .lessEqual: x <= y
-    case .greater: x > y
-    case .greaterEqual: x >= y
-    case .equal: x == y
-    case .notEqual: x != y
-    default: nil
-    }
+    ComparisonOperator(op)?.apply(x, y)
 }
 
 /// Binary operators on every kind of value; the operator nodes try `numericBinary` first.

@@ -61,8 +61,8 @@ func runBothWays(_ source: String, name: String = "program.dsc", stepLimit: Int?
 /// number variables, recursion), salted with what makes it bail out: strings and tensors where a
 /// number was, functions replaced between calls, runaway recursion and loops (stopped by the step
 /// and depth limits).
-struct NumericProgramGenerator {
-    private var state: UInt64
+struct NumericProgramGenerator: RandomChoices {
+    var state: UInt64
     private var depth = 0
     private var functions: [(name: String, arity: Int)] = []
     /// Names readable where the next expression goes.
@@ -70,17 +70,8 @@ struct NumericProgramGenerator {
     private var inFunction = false
     private var loopDepth = 0
 
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+    init(seed: UInt64) { state = Self.initialState(seed: seed) }
 
-    private mutating func next() -> UInt64 {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return state
-    }
-    private mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    private mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    private mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
 
     static let numbers = ["0", "1", "2", "3", "-1", "0.5", "-0", "7", "10", "1e300", "nan", "inf", "-2.5", "1e-300"]
     static let globals = ["g", "h", "total"]

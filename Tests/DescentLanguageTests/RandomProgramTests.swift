@@ -4,8 +4,29 @@ import Testing
 
 /// Syntactically valid, semantically wild programs: every one must end in a value or a located
 /// diagnostic within a step budget, never a crash or a hang.
-struct ProgramGenerator {
-    private var state: UInt64
+/// The random choices of the program generators: an xorshift generator, seeded per program so
+/// that a failing program can be regenerated from its number.
+protocol RandomChoices {
+    var state: UInt64 { get set }
+}
+
+extension RandomChoices {
+    static func initialState(seed: UInt64) -> UInt64 { seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+}
+
+struct ProgramGenerator: RandomChoices {
+    var state: UInt64
     private var depth = 0
     private let builtins: [String]
 
@@ -14,22 +35,12 @@ struct ProgramGenerator {
     private let tame: Bool
 
     init(seed: UInt64, builtins: [String]) {
-        state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        state = Self.initialState(seed: seed)
         tame = seed % 2 == 0
         // Built-ins that write files or start processes are left out; the rest are fair game.
         self.builtins = builtins.filter { !["seed", "time"].contains($0) }
     }
 
-    private mutating func next() -> UInt64 {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return state
-    }
-
-    private mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    private mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    private mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
 
     static let names = ["x", "y", "z", "f", "xs", "t", "r", "lr"]
     static let numbers = ["0", "1", "2", "-1", "0.5", "3", "1e12", "1e300", "-1e-300", "nan", "inf", "-inf", "7", "1e8", "-0", "2.5"]
