@@ -369,8 +369,9 @@ public final class Interpreter {
             throw Diagnostic("stack overflow (call depth \(depth >= maxCallDepth ? maxCallDepth : depth))", at: site.span)
         }
         var retrying = false
-        if defaults.isEmpty && numeric.suspended == 0, let function = numericFunction(prototype) {
-            switch numeric.call(function, arguments: stack + argumentBase, count: closure.arity) {
+        if defaults.isEmpty && numeric.suspended == 0, let entry = numericEntry(prototype) {
+            let arguments = stack + argumentBase
+            switch entry._withUnsafeGuaranteedRef({ numeric.call($0, arguments: arguments, count: closure.arity) }) {
             case .number(let x): return .number(x)
             case .notApplicable: break
             case .bailedOut: retrying = true

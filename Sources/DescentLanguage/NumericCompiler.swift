@@ -54,7 +54,9 @@ struct NumericCompiler {
         function.body = body
         function.globalsRead = compiler.globalsRead
         function.callees = compiler.callees
+        function.worthEntering = compiler.hasCallsOrInnerLoops
         prototype.numericState = .compiled(function)
+        if function.worthEntering { prototype.numericEntry = .passUnretained(function) }
         return function
     }
 

@@ -26,6 +26,9 @@ final class NumericFunction {
     private(set) var bodyReference: Unmanaged<NumberCode>?
     /// False once it bailed out on a value that was not a number: callers then bail out too.
     var usable = true
+    /// Whether the evaluator should run it here when it calls it: entering the tier costs more
+    /// than a body without calls or loops (`fn(y) => y / 2` in a `map`) saves.
+    var worthEntering = false
     /// Globals it reads (numbers, or the functions it calls) and the functions it calls, so that a
     /// loop that assigns one of those globals is not compiled (it keeps them in registers).
     var globalsRead: Set<Int> = []
@@ -124,18 +127,33 @@ final class NumericMachine {
     /// them, so a bail-out deep in a recursion costs one retry, not one per level.
     var suspended = 0
     static let stackCapacity = 1 << 20
+    private let mappedBytes: Int
 
     init(_ ip: Interpreter) {
         self.ip = ip
         interrupt = ip.interrupt
         maxDepth = ip.maxCallDepth
         globals = ip.globals.values
-        stackStart = .allocate(capacity: Self.stackCapacity)  // pages are only touched as frames reach them
-        stackEnd = stackStart + Self.stackCapacity
+        // Mapped rather than allocated: its pages are only touched as frames reach them, and all of
+        // them go back to the system with the interpreter (from malloc, an 8 MiB block would stay
+        // in the allocator's arena, and sessions created one after another would keep their pages).
+        // Without the mapping, the stack has room for nothing and numeric code stays in the evaluator.
+        let bytes = Self.stackCapacity * MemoryLayout<Double>.stride
+        if let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+           mapped != MAP_FAILED {
+            stackStart = mapped.assumingMemoryBound(to: Double.self)
+            mappedBytes = bytes
+        } else {
+            stackStart = .allocate(capacity: 1)
+            mappedBytes = 0
+        }
+        stackEnd = stackStart + mappedBytes / MemoryLayout<Double>.stride
         top = stackStart
     }
 
-    deinit { stackStart.deallocate() }
+    deinit {
+        if mappedBytes > 0 { munmap(stackStart, mappedBytes) } else { stackStart.deallocate() }
+    }
 
     /// One call or loop iteration: false (and the run fails) where the evaluator would stop with
     /// a diagnostic (Ctrl-C, time or step limit), or when the run already failed.
@@ -314,14 +332,15 @@ final class NumericMachine {
 
 extension Interpreter {
     /// The numeric form of `prototype`, compiled on first use; nil when it has none.
-    func numericFunction(_ prototype: FunctionPrototype) -> NumericFunction? {
-        switch prototype.numericState {
-        case .compiled(let function): return function.usable ? function : nil
-        case .impossible, .compiling: return nil
-        case .untried:
+    /// The numeric form the evaluator runs when it calls `prototype`, compiled at its first call;
+    /// nil when there is none worth entering.
+    @inline(__always)
+    func numericEntry(_ prototype: FunctionPrototype) -> Unmanaged<NumericFunction>? {
+        if case .untried = prototype.numericState {
             var compiler = NumericCompiler(ip: self, machine: numeric)
-            return compiler.compileFunction(prototype)
+            _ = compiler.compileFunction(prototype)
         }
+        return prototype.numericEntry
     }
 
     func numericLoop(_ loop: While) -> NumericLoop? {

@@ -669,6 +669,8 @@ final class FunctionPrototype {
     private static let serials = Atomic<Int>(0)
     /// Its numeric-tier form (NumericTier.swift), compiled at its first call.
     var numericState = NumericFunctionState.untried
+    /// The same, unretained, when the evaluator should run it there (`NumericFunction.worthEntering`).
+    var numericEntry: Unmanaged<NumericFunction>?
 
     init(name: String, parameters: [String], parameterSpans: [SourceSpan], defaults: [Node?], body: Node,
          span: SourceSpan, documentation: String?, frameSize: Int = 0, cellParameters: [Int] = [], captures: [Capture] = []) {
