@@ -272,6 +272,28 @@ struct NumericProgramGenerator: RandomChoices {
         #expect(interpreter.numeric.top == interpreter.numeric.stackStart, "numeric frames left behind")
     }
 
+    /// Compiled code holds its callees and its machine unretained, so nothing keeps a session
+    /// alive once its owner lets it go, recursive functions included.
+    @Test func compiledCodeIsFreedWithItsSession() throws {
+        weak var machine: NumericMachine?
+        weak var function: NumericFunction?
+        do {
+            let interpreter = Interpreter(output: Output { _ in })
+            _ = try interpreter.run("""
+                fn fib(n) { if n < 2 { return n }; fib(n - 1) + fib(n - 2) }
+                let total = 0
+                for i in range(10) { total += fib(i) }
+                """, name: "free.dsc")
+            machine = interpreter.numeric
+            if case .function(let value)? = interpreter.globals["fib"], let closure = value as? Closure,
+               case .compiled(let compiled) = closure.prototype.numericState {
+                function = compiled
+            }
+        }
+        #expect(function == nil, "a compiled recursive function outlived its session")
+        #expect(machine == nil, "the numeric machine outlived its session")
+    }
+
     @Test func interruptingANumericLoopLeavesItsVariablesConsistent() throws {
         let flag = InterruptFlag()
         let interpreter = Interpreter(output: Output { _ in }, interrupt: flag)
