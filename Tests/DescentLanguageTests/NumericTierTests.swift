@@ -290,8 +290,11 @@ struct NumericProgramGenerator: RandomChoices {
                 function = compiled
             }
         }
-        #expect(function == nil, "a compiled recursive function outlived its session")
-        #expect(machine == nil, "the numeric machine outlived its session")
+        // Compared here, not inside #expect, which would describe a leaked object by reflecting
+        // over nodes that point at the freed machine.
+        let functionFreed = function == nil, machineFreed = machine == nil
+        #expect(functionFreed, "a compiled recursive function outlived its session")
+        #expect(machineFreed, "the numeric machine outlived its session")
     }
 
     @Test func interruptingANumericLoopLeavesItsVariablesConsistent() throws {
