@@ -41,13 +41,16 @@ struct NumericCompiler {
             prototype.numericState = .impossible
             return nil
         }
-        let function = NumericFunction(frameSize: max(prototype.frameSize, prototype.parameters.count))
+        let function = NumericFunction(prototype: prototype, frameSize: max(prototype.frameSize, prototype.parameters.count))
         prototype.numericState = .compiling(function)
         var compiler = NumericCompiler(ip: ip, machine: machine)
         compiler.mode = .function
         compiler.hasJumps = containsJump(prototype.body)
         guard let body = compiler.value(prototype.body) else {
-            function.usable = false  // functions compiled meanwhile may call it: they bail out
+            // Functions compiled meanwhile may call it (mutual recursion): they hold it unretained,
+            // so it stays alive, and bail out when they find it unusable.
+            function.usable = false
+            prototype.retiredNumericForms.append(function)
             prototype.numericState = .impossible
             return nil
         }

@@ -17,6 +17,8 @@ import Darwin
 
 /// A function's numeric form.
 final class NumericFunction {
+    /// The function it is the form of, which owns it.
+    unowned(unsafe) let prototype: FunctionPrototype
     let frameSize: Int
     /// Set once compiled; a recursive call compiled before that reads it at run time.
     var body: NumberCode? {
@@ -33,7 +35,22 @@ final class NumericFunction {
     /// loop that assigns one of those globals is not compiled (it keeps them in registers).
     var globalsRead: Set<Int> = []
     var callees: [WeakFunction] = []
-    init(frameSize: Int) { self.frameSize = frameSize }
+    /// Compilations of one function, counting the first: after a bail-out on a value that was not
+    /// a number it is compiled again at its next call (a global it reads may have changed type
+    /// back, or a function it calls have been redefined, as happens in the REPL), this many times.
+    static let maximumCompilations = 4
+
+    init(prototype: FunctionPrototype, frameSize: Int) { self.prototype = prototype; self.frameSize = frameSize }
+
+    /// It bailed out on a value that was not a number: callers compiled against it bail out too
+    /// from now on, and its function is compiled afresh at its next call. It stays alive, owned
+    /// by its function, because code compiled earlier holds it unretained.
+    func retire() {
+        usable = false
+        prototype.numericEntry = nil
+        prototype.retiredNumericForms.append(self)
+        prototype.numericState = prototype.retiredNumericForms.count < Self.maximumCompilations ? .untried : .impossible
+    }
 }
 
 /// A callee remembered for compiling loops later; it may have been freed by then.
@@ -68,6 +85,8 @@ final class NumericLoop {
     let canBailMidIteration: Bool
     /// False once a function it calls bailed out on a value that was not a number.
     var usable = true
+    /// Which compilation of its loop this is (see `NumericFunction.maximumCompilations`).
+    var compilation = 1
     init(kind: Kind, variables: [Variable], requiredAtEntry: [Bool], written: [Bool], canBailMidIteration: Bool) {
         self.kind = kind; self.variables = variables; self.requiredAtEntry = requiredAtEntry; self.written = written
         self.canBailMidIteration = canBailMidIteration
@@ -214,7 +233,7 @@ final class NumericMachine {
             return true
         }
         if typeFailure {
-            function?.usable = false
+            function?.retire()
             loop?.usable = false
         }
         failed = false
@@ -351,16 +370,26 @@ extension Interpreter {
         cachedLoop(&loop.numericState) { $0.compileRangeLoop(loop) }
     }
 
+    /// A loop's numeric form, compiled when it first runs and again (a few times) after one
+    /// bailed out on a value that was not a number.
     private func cachedLoop(_ state: inout NumericLoopState, compile: (inout NumericCompiler) -> NumericLoop?) -> NumericLoop? {
+        var compilation = 1
         switch state {
-        case .compiled(let compiled): return compiled.usable ? compiled : nil
+        case .compiled(let compiled):
+            if compiled.usable { return compiled }
+            guard compiled.compilation < NumericFunction.maximumCompilations else {
+                state = .impossible
+                return nil
+            }
+            compilation = compiled.compilation + 1
         case .impossible: return nil
-        case .untried:
-            var compiler = NumericCompiler(ip: self, machine: numeric)
-            let compiled = compile(&compiler)
-            state = compiled.map { .compiled($0) } ?? .impossible
-            return compiled
+        case .untried: break
         }
+        var compiler = NumericCompiler(ip: self, machine: numeric)
+        let compiled = compile(&compiler)
+        compiled?.compilation = compilation
+        state = compiled.map { .compiled($0) } ?? .impossible
+        return compiled
     }
 }
 

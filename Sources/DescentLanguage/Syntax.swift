@@ -671,6 +671,8 @@ final class FunctionPrototype {
     var numericState = NumericFunctionState.untried
     /// The same, unretained, when the evaluator should run it there (`NumericFunction.worthEntering`).
     var numericEntry: Unmanaged<NumericFunction>?
+    /// Earlier numeric forms, given up after a bail-out (`NumericFunction.retire`).
+    var retiredNumericForms: [NumericFunction] = []
 
     init(name: String, parameters: [String], parameterSpans: [SourceSpan], defaults: [Node?], body: Node,
          span: SourceSpan, documentation: String?, frameSize: Int = 0, cellParameters: [Int] = [], captures: [Capture] = []) {

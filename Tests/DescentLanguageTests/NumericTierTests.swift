@@ -272,6 +272,36 @@ struct NumericProgramGenerator: RandomChoices {
         #expect(interpreter.numeric.top == interpreter.numeric.stackStart, "numeric frames left behind")
     }
 
+    /// A caller whose callee is redefined bails out once, is compiled again at its next call, and
+    /// runs in the tier again; one whose global keeps changing type ends in the evaluator.
+    @Test func aFunctionIsCompiledAgainAfterItsCalleeIsRedefined() throws {
+        let interpreter = Interpreter(output: Output { _ in })
+        func state(_ name: String) -> (compiled: Bool, retired: Int) {
+            guard case .function(let value)? = interpreter.globals[name], let closure = value as? Closure else { return (false, -1) }
+            if case .compiled(let function) = closure.prototype.numericState, function.usable {
+                return (true, closure.prototype.retiredNumericForms.count)
+            }
+            return (false, closure.prototype.retiredNumericForms.count)
+        }
+        _ = try interpreter.run("""
+            fn leaf(n) { n * 2 }
+            fn sum_leaves(n) { let s = 0; for i in range(n) { s += leaf(i) }; s }
+            let a = sum_leaves(4)
+            fn leaf(n) { n * 3 }
+            let b = sum_leaves(4)
+            let c = sum_leaves(5)
+            """, name: "redefine.dsc")
+        #expect(interpreter.globals["a"]?.reprString == "12" && interpreter.globals["b"]?.reprString == "18")
+        #expect(state("sum_leaves") == (true, 1), "sum_leaves: \(state("sum_leaves"))")
+
+        _ = try interpreter.run("""
+            let k = 1
+            fn scaled(n) { let s = 0; for i in range(n) { s += i * k }; s }
+            for round in range(8) { k = if round % 2 == 0 { tensor([1]) } else { 1 }; scaled(3) }
+            """, name: "flip.dsc")
+        #expect(state("scaled") == (false, NumericFunction.maximumCompilations), "scaled: \(state("scaled"))")
+    }
+
     /// Compiled code holds its callees and its machine unretained, so nothing keeps a session
     /// alive once its owner lets it go, recursive functions included.
     @Test func compiledCodeIsFreedWithItsSession() throws {
