@@ -123,7 +123,6 @@ public final class Interpreter {
     public init(output: Output, interrupt: InterruptFlag = InterruptFlag(), maxCallDepth: Int = 10_000) {
         self.output = output
         self.interrupt = interrupt
-        TensorCancellation.isRequested = { interrupt.isRaised }
         self.maxCallDepth = maxCallDepth
         stackCapacity = 4096
         stack = .allocate(capacity: stackCapacity)
@@ -185,7 +184,9 @@ public final class Interpreter {
         do {
             ensureStack(program.frameSize)
             top = program.frameSize
-            let value = try program.block.eval(self)
+            let value = try TensorCancellation.$isRequested.withValue({ [interrupt] in interrupt.isRaised }) {
+                try program.block.eval(self)
+            }
             // Code that handled the stop itself (returning partial results) still ran out of time.
             if interrupt.hasExpired { throw timeLimitReached(at: program.block.span) }
             resetExecutionState()

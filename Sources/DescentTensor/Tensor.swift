@@ -120,9 +120,10 @@ public struct TensorError: Error, CustomStringConvertible {
 }
 
 /// Long kernels (large matrix products) ask this between blocks whether to stop; the language
-/// points it at its Ctrl-C flag. When it says yes they throw `TensorError.interrupted`.
+/// binds it to its session's Ctrl-C flag while that session runs code (a task-local value, so
+/// each thread running a session sees its own). When it says yes they throw `TensorError.interrupted`.
 public enum TensorCancellation {
-    nonisolated(unsafe) public static var isRequested: @Sendable () -> Bool = { false }
+    @TaskLocal public static var isRequested: @Sendable () -> Bool = { false }
 }
 
 /// The largest tensor any operation may create, in bytes. Refusing one beyond it gives a clear

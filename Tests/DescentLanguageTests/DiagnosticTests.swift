@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -130,6 +131,28 @@ import Testing
         #expect(error.kind == .interrupted)
         #expect(error.span?.start == 0)
         #expect(try interrupted.run("i > 0", name: "In[3]").isEqual(to: .bool(true)))
+    }
+
+    /// A large matrix product stops between blocks of rows when its own session is interrupted,
+    /// and only then: sessions on other threads have flags of their own.
+    @Test func interruptStopsALargeMatrixProductOfItsOwnSession() throws {
+        let flag = InterruptFlag()
+        let interrupted = Interpreter(output: Output(sink: { _ in }), interrupt: flag)
+        let bystander = Interpreter(output: Output(sink: { _ in }))  // made later: must not take the flag over
+        _ = try interrupted.run("let a = ones([2500, 2500])", name: "In[1]")
+        let program = try interrupted.compile("let b = a @ a @ a @ a", name: "In[2]")
+        let started = Date()
+        let result: Result<Value, Error> = runOnLargeStack {
+            LargeStackTrigger(flag).start()
+            return Result { try interrupted.execute(program) }
+        }
+        guard case .failure(let error as Diagnostic) = result else {
+            Issue.record("the product was not interrupted")
+            return
+        }
+        #expect(error.kind == .interrupted)
+        #expect(Date().timeIntervalSince(started) < 5, "the product ran on after Ctrl-C")
+        #expect(try bystander.run("sum(ones([300, 300]) @ ones([300, 300]))", name: "In[1]").isEqual(to: .number(27_000_000)))
     }
 
     @Test func everyBuiltinHasHelpAndARunnableExample() {
