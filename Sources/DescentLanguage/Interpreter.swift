@@ -184,7 +184,7 @@ public final class Interpreter {
         do {
             ensureStack(program.frameSize)
             top = program.frameSize
-            let value = try TensorCancellation.$isRequested.withValue({ [interrupt] in interrupt.isRaised }) {
+            let value = try TensorCancellation.whileRunning(check: { [interrupt] in interrupt.isRaised }) {
                 try program.block.eval(self)
             }
             // Code that handled the stop itself (returning partial results) still ran out of time.

@@ -119,11 +119,38 @@ public struct TensorError: Error, CustomStringConvertible {
     public var isInterruption: Bool { message == TensorError.interrupted.message }
 }
 
-/// Long kernels (large matrix products) ask this between blocks whether to stop; the language
-/// binds it to its session's Ctrl-C flag while that session runs code (a task-local value, so
-/// each thread running a session sees its own). When it says yes they throw `TensorError.interrupted`.
+/// Long kernels (large matrix products) ask `isRequested()` between blocks whether to stop; the
+/// language installs its session's Ctrl-C check while that session runs code. The check is per
+/// thread, so sessions on different threads each stop on their own flag. (Swift's `TaskLocal`
+/// would say this directly, but crashes outside a task in statically linked binaries.)
 public enum TensorCancellation {
-    @TaskLocal public static var isRequested: @Sendable () -> Bool = { false }
+    private final class Check {
+        let isRequested: @Sendable () -> Bool
+        init(_ isRequested: @escaping @Sendable () -> Bool) { self.isRequested = isRequested }
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Runs `body` with `check` as this thread's answer to `isRequested()`.
+    public static func whileRunning<R>(check: @escaping @Sendable () -> Bool, _ body: () throws -> R) rethrows -> R {
+        let installed = Unmanaged.passRetained(Check(check))
+        let previous = pthread_getspecific(key)
+        pthread_setspecific(key, installed.toOpaque())
+        defer {
+            pthread_setspecific(key, previous)
+            installed.release()
+        }
+        return try body()
+    }
+
+    public static func isRequested() -> Bool {
+        guard let installed = pthread_getspecific(key) else { return false }
+        return Unmanaged<Check>.fromOpaque(installed).takeUnretainedValue().isRequested()
+    }
 }
 
 /// The largest tensor any operation may create, in bytes. Refusing one beyond it gives a clear
