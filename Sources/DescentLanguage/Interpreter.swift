@@ -135,11 +135,10 @@ public final class Interpreter {
             globals[constant.name] = constant.value
             builtinNames.append(constant.name)
         }
-        numeric = NumericMachine(self)
     }
 
     /// The numeric tier (NumericTier.swift): numeric functions and loops on unboxed doubles.
-    private(set) var numeric: NumericMachine!
+    private(set) lazy var numeric = NumericMachine(self)
     /// Whether the numeric tier runs; off, everything runs in the evaluator (tests compare the two).
     public var usesNumericTier = true {
         // The hot paths only test the tier's suspension count, so turning it off is one more suspension.

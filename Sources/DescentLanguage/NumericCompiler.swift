@@ -120,17 +120,14 @@ struct NumericCompiler {
         if case .function = mode, case .global = variable { true } else { false }
     }
 
-    /// The register of a variable kept in one: its frame slot in a function, the next free one
-    /// in a loop.
+    /// The register of a variable kept in one (not `isInPlace`): a function's local is its frame
+    /// slot; a loop gives each variable the next free register.
     private mutating func register(_ variable: NumericLoop.Variable) -> Int {
-        switch (mode, variable) {
-        case (.function, .local(let slot)), (.function, .global(let slot)): return slot
-        case (.loop, _):
-            if let register = registerOf[variable] { return register }
-            variables.append(variable)
-            registerOf[variable] = variables.count - 1
-            return variables.count - 1
-        }
+        if case .function = mode, case .local(let slot) = variable { return slot }
+        if let register = registerOf[variable] { return register }
+        variables.append(variable)
+        registerOf[variable] = variables.count - 1
+        return variables.count - 1
     }
 
     private mutating func readRegister(_ variable: NumericLoop.Variable) -> Int {

@@ -204,6 +204,7 @@ class NumericCall: NumberCode {
                 }
                 machine.depth = depth + 1
                 machine.top = frame + target.frameSize
+                // A usable target has its body: a function that failed to compile was marked unusable.
                 var result = target.bodyReference.unsafelyUnwrapped._withUnsafeGuaranteedRef { $0.number(frame) }
                 if machine.jump == .returning {
                     machine.jump = .none

@@ -193,6 +193,13 @@ final class NumericMachine {
         return true
     }
 
+    /// Runs the evaluator's retry of code the tier bailed out of, with the tier kept out of it.
+    func retrying<R>(_ retry: () throws -> R) rethrows -> R {
+        suspended += 1
+        defer { suspended -= 1 }
+        return try retry()
+    }
+
     /// After a loop's body jumped: whether the loop ends (`break`, or a `return` leaving the
     /// function); a `continue` is consumed here.
     @inline(__always)
@@ -256,7 +263,7 @@ final class NumericMachine {
         if step() {
             depth += 1
             top = frame + function.frameSize
-            result = function.body.unsafelyUnwrapped.number(frame)
+            result = function.body.unsafelyUnwrapped.number(frame)  // entered only once compiled
             if jump == .returning {
                 jump = .none
                 result = returnValue

@@ -806,16 +806,17 @@ final class While: Node {
     init(condition: Node, body: Node, span: SourceSpan) { self.condition = condition; self.body = body; super.init(span: span) }
     override func forEachChild(_ visit: (Node) -> Void) { visit(condition); visit(body) }
     override func eval(_ ip: Interpreter) throws -> Value {
-        var retrying = false
         if ip.numeric.suspended == 0, let loop = ip.numericLoop(self) {
             switch ip.numeric.run(loop) {
             case .finished: return .nil
             case .notApplicable: break
-            case .bailedOut: retrying = true
+            case .bailedOut: return try ip.numeric.retrying { try evaluate(ip) }
             }
         }
-        if retrying { ip.numeric.suspended += 1 }
-        defer { if retrying { ip.numeric.suspended -= 1 } }
+        return try evaluate(ip)
+    }
+
+    private func evaluate(_ ip: Interpreter) throws -> Value {
         while true {
             try ip.checkInterrupt(at: span)
             guard try condition.evalCondition(ip) else { return .nil }
@@ -854,10 +855,9 @@ final class For: Node {
             case .finished: return .nil
             case .notApplicable: break
             case .bailedOut(let range, let index):
+                // A range loop always has its range; the evaluator goes on at the element it stopped at.
                 guard let range else { break }
-                ip.numeric.suspended += 1
-                defer { ip.numeric.suspended -= 1 }
-                try iterate(ip, range, from: index)
+                try ip.numeric.retrying { try iterate(ip, range, from: index) }
                 return .nil
             }
         }
