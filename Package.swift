@@ -58,10 +58,15 @@ let package = Package(
             name: "DescentPlot",
             swiftSettings: fastRelease
         ),
-        // Search spaces, Hyperband budgets, Gaussian-process Bayesian optimisation.
+        // Search spaces, Hyperband budgets, Gaussian-process Bayesian optimisation, the worker-process pool.
         .target(
             name: "DescentSearch",
-            dependencies: ["DescentTensor"],
+            dependencies: ["DescentTensor", "CKernels"],
+            swiftSettings: fastRelease
+        ),
+        // Statistics of repeated experiments: Student's t, confidence intervals, paired and Welch tests.
+        .target(
+            name: "DescentStats",
             swiftSettings: fastRelease
         ),
         // Optimizers and learning-rate schedules as torch.optim computes them.
@@ -72,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "DescentLanguage",
-            dependencies: ["DescentTensor", "DescentOptim", "DescentData", "DescentSearch", "DescentPlot", "CKernels", .product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: ["DescentTensor", "DescentOptim", "DescentData", "DescentSearch", "DescentStats", "DescentPlot", "CKernels", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: fastRelease
         ),
         // Notebooks in the percent format: parsing, running, export to HTML, Markdown and .ipynb.
@@ -110,6 +115,11 @@ let package = Package(
         .testTarget(
             name: "DescentOptimTests",
             dependencies: ["DescentOptim", "DescentTensor"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "DescentStatsTests",
+            dependencies: ["DescentStats"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

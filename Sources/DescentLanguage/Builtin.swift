@@ -132,7 +132,8 @@ public final class BuiltinFunction: FunctionObject {
             for i in argumentBase..<(argumentBase + max(used, count)) { ip.stack[i] = .nil }
         }
         var arguments = Arguments(ip: ip, base: argumentBase, count: used, function: self, site: site,
-                                  argumentNodes: argumentNodes, hasReceiver: hasReceiver, keywordValues: keywordValues)
+                                  argumentNodes: argumentNodes, hasReceiver: hasReceiver, keywordValues: keywordValues,
+                                  namedSpans: named.map { ($0.name, $0.span) })
         do {
             return try body(&arguments)
         } catch let error as TensorError {
@@ -194,6 +195,8 @@ public struct Arguments {
     let argumentNodes: [Node]
     let hasReceiver: Bool
     let keywordValues: [Value]
+    /// Where each named argument was written (`size: 0`), so that a diagnostic can point at it.
+    let namedSpans: [(name: String, span: SourceSpan)]
 
     public subscript(index: Int) -> Value { ip.stack[base + index] }
 
@@ -204,6 +207,10 @@ public struct Arguments {
     public func keyword(_ index: Int) -> Value { keywordValues[index] }
 
     func span(ofArgument index: Int) -> SourceSpan {
+        if !function.isVariadic, index < function.parameters.count,
+           let named = namedSpans.first(where: { $0.name == function.parameters[index].name }) {
+            return named.span
+        }
         if hasReceiver {
             if index == 0 { return (site as? MethodCall)?.receiver.span ?? site.span }
             return index - 1 < argumentNodes.count ? argumentNodes[index - 1].span : site.span

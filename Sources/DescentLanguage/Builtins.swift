@@ -11,7 +11,7 @@ import Darwin
 enum Builtins {
     static var all: [BuiltinFunction] {
         output + numbers + collections + strings + control + checks + tensors + tensorMath + linearAlgebra + autodiff + neuralNetworks
-            + optimizers + schedules + data + training + search + plots
+            + optimizers + schedules + data + training + search + statistics + plots
     }
 
     /// Global constants, installed next to the functions.

@@ -60,7 +60,7 @@ private func withGenerator<Result>(_ args: Arguments, seedArgument index: Int, _
     if args[index].isNil { return try body(&args.ip.random) }
     let seed = try args.integer(index)
     guard seed >= 0 else { throw args.error("\(args.function.name)(): seed must be a whole number of at least 0, got \(seed)", argument: index) }
-    var generator = RandomGenerator(seed: UInt64(seed))
+    var generator = args.ip.generator(seed: UInt64(seed))
     return try body(&generator)
 }
 
@@ -80,6 +80,29 @@ private func pair(_ x: Tensor, _ y: Tensor) -> Value { .list([.object(TensorObje
 
 private func rethrowingData<Result>(_ args: Arguments, _ body: () throws -> Result) throws -> Result {
     do { return try body() } catch let error as Datasets.Failure { throw args.error(error.message) }
+}
+
+/// split()'s shares of the rows: [frac, 1 - frac], or `fracs`, which must be positive and sum to 1.
+private func splitFractions(_ args: Arguments) throws -> [Double] {
+    let (fracValue, fracIndex) = args.named("frac")
+    let (fracsValue, fracsIndex) = args.named("fracs")
+    let fraction = try args.number(fracIndex)
+    guard !fracsValue.isNil else {
+        guard fraction > 0, fraction < 1 else { throw args.error("split(): frac must be between 0 and 1 (exclusive), got \(formatNumber(fraction))", argument: fracIndex) }
+        return [fraction, 1 - fraction]
+    }
+    guard case .number(0.8) = fracValue else {
+        throw args.error("split(): give frac (two parts) or fracs (any number of parts), not both", argument: fracIndex)
+    }
+    let fractions = try args.tensor(fracsIndex)
+    guard fractions.rank == 1, fractions.count >= 2, fractions.count <= 100 else {
+        throw args.error("split(): fracs must be a list of 2 to 100 shares, such as [0.6, 0.2, 0.2]", argument: fracsIndex)
+    }
+    let shares = fractions.elements
+    guard shares.allSatisfy({ $0 > 0 && $0.isFinite }), Swift.abs(shares.reduce(0, +) - 1) < 1e-9 else {
+        throw args.error("split(): fracs must be positive shares that add up to 1, got \(Value.list(shares.map(Value.number)).reprString) (sum \(formatNumber(roundToDigits(shares.reduce(0, +), 12))))", argument: fracsIndex)
+    }
+    return shares
 }
 
 /// A CSV's cells as numbers, or the first cell that is not one.
@@ -169,20 +192,33 @@ extension Builtins {
                 guard let y else { return .object(TensorObject(shuffledX)) }
                 return pair(shuffledX, try y.rows(order))
             },
-            define("split(X, Y: nil, frac: 0.8, shuffle: true, seed: nil)", category,
-                   "Training and validation sets: [X_train, Y_train, X_val, Y_val] (or [X_train, X_val]), the first frac of the (shuffled) rows for training. On a string, split(text, sep) splits it at sep (or at white space).",
-                   example: "shape(split(zeros([10, 2]), frac: 0.7)[0])") { args in
+            define("split(X, Y: nil, frac: 0.8, fracs: nil, shuffle: true, seed: nil)", category,
+                   "Training and validation sets: [X_train, Y_train, X_val, Y_val] (or [X_train, X_val]), the first frac of the (shuffled) rows for training. fracs: [0.6, 0.2, 0.2] makes three parts, training, validation and test: [X_train, Y_train, X_val, Y_val, X_test, Y_test]; choose on validation, report on test. On a string, split(text, sep) splits it at sep (or at white space).",
+                   example: "shape(split(zeros([10, 2]), fracs: [0.6, 0.2, 0.2])[2])") { args in
                 if case .string(let text) = args[0] { return try splitString(text.value, args[1], args) }
                 let (x, y) = try samples(args, 0, 1)
-                let fraction = try args.number(2)
-                guard fraction > 0, fraction < 1 else { throw args.error("split(): frac must be between 0 and 1 (exclusive), got \(formatNumber(fraction))", argument: 2) }
+                let fractions = try splitFractions(args)
                 let n = x.shape[0]
-                let order = args[3].isTruthy ? try withGenerator(args, seedArgument: 4) { $0.permutation(n) } : Array(0..<n)
-                let cut = Int((Double(n) * fraction).rounded())
-                let train = Array(order[..<cut]), validation = Array(order[cut...])
-                let parts = try [x, y].compactMap { $0 }.flatMap { t in [try t.rows(train), try t.rows(validation)] }
-                let ordered = y == nil ? parts : [parts[0], parts[2], parts[1], parts[3]]
-                return .list(ordered.map { .object(TensorObject($0)) })
+                let (shuffleValue, _) = args.named("shuffle")
+                let (_, seedIndex) = args.named("seed")
+                let order = shuffleValue.isTruthy ? try withGenerator(args, seedArgument: seedIndex) { $0.permutation(n) } : Array(0..<n)
+                var cuts = [0]
+                var total = 0.0
+                for fraction in fractions {
+                    total += fraction
+                    cuts.append(Int((Double(n) * total).rounded()))
+                }
+                cuts[cuts.count - 1] = n
+                var parts: [Value] = []
+                for (index, (start, end)) in zip(cuts, cuts.dropFirst()).enumerated() {
+                    guard end > start || n == 0 else {
+                        throw args.error("split(): part \(index + 1) of \(fractions.count) would get no rows: \(n) rows split \(Value.list(fractions.map(Value.number)).reprString)", argument: args.named("fracs").value.isNil ? args.named("frac").index : args.named("fracs").index)
+                    }
+                    let rows = Array(order[start..<end])
+                    parts.append(.object(TensorObject(try x.rows(rows))))
+                    if let y { parts.append(.object(TensorObject(try y.rows(rows)))) }
+                }
+                return .list(parts)
             },
             define("standardize(X, reference: nil)", category,
                    "Each column shifted to mean 0 and scaled to standard deviation 1, using the statistics of `reference` (the training set) when given.",

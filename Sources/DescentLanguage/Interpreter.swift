@@ -58,10 +58,14 @@ public final class Output {
     /// A new run starts counting from zero.
     public func resetCount() { bytesWritten = 0 }
 
+    /// While set, flushed output collects here instead of reaching the sink: `replicate` keeps
+    /// each seed's prints apart, to write them in seed order whichever process ran the seed.
+    public var diverted: [UInt8]?
+
     public func flush() {
         lastFlush = monotonicSeconds()
         guard !buffer.isEmpty else { return }
-        sink(buffer)
+        if diverted != nil { diverted?.append(contentsOf: buffer) } else { sink(buffer) }
         buffer.removeAll(keepingCapacity: true)
     }
 }
@@ -94,6 +98,30 @@ public final class Interpreter {
     /// The session's random numbers: `seed(n)` resets them; the same on every platform.
     public var random = RandomGenerator(seed: Interpreter.defaultSeed)
     public static let defaultSeed: UInt64 = 0
+    /// The run seed (`descent run --seed N`, `:seed N`), mixed into every random stream: the
+    /// session's, every `seed(k)` and every `seed:` argument. 0 leaves each stream as its own seed
+    /// makes it; any other value reruns the same program on independent random numbers.
+    public var runSeed: UInt64 = 0 {
+        didSet { random = generator(seed: Interpreter.defaultSeed) }
+    }
+
+    /// The random numbers that seed k gives in this session: its run seed mixed in.
+    public func generator(seed: UInt64) -> RandomGenerator {
+        RandomGenerator(seed: Interpreter.mixing(seed, runSeed: runSeed))
+    }
+
+    /// k itself for run seed 0, else k hashed with the run seed (SplitMix64's finaliser), so that
+    /// nearby run seeds and nearby k give unrelated streams.
+    static func mixing(_ seed: UInt64, runSeed: UInt64) -> UInt64 {
+        guard runSeed != 0 else { return seed }
+        func finalised(_ value: UInt64) -> UInt64 {
+            var z = value &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        return finalised(finalised(runSeed) ^ seed)
+    }
     /// Whether output goes to a terminal a person watches: train() then draws its progress bar.
     public var showsProgress = false
     /// How many processes a search uses when not told (`workers:`). The command line sets it to
@@ -201,7 +229,7 @@ public final class Interpreter {
         }
     }
 
-    private func timeLimitReached(at span: SourceSpan?) -> Diagnostic {
+    func timeLimitReached(at span: SourceSpan?) -> Diagnostic {
         let limit = timeLimit.map { " of \(formatNumber($0)) s" } ?? ""
         return Diagnostic("stopped: the time limit\(limit) was reached", at: span, kind: .timedOut)
     }
@@ -330,7 +358,7 @@ public final class Interpreter {
         var namedValues: [(name: String, value: Value, span: SourceSpan)] = []
         if !named.isEmpty {
             namedValues.reserveCapacity(named.count)
-            for argument in named { namedValues.append((argument.name, try argument.value.eval(self), argument.nameSpan)) }
+            for argument in named { namedValues.append((argument.name, try argument.value.eval(self), argument.nameSpan.through(argument.value.span))) }
         }
         defer { top = argumentBase }
         if function.isClosure {

@@ -45,6 +45,16 @@ private func plotNumbers(_ value: Value, _ args: Arguments, _ index: Int) throws
     }
 }
 
+/// A line's y values, with the 95% band of a replicated curve (`replicate` of a loss curve).
+private func plotLine(_ value: Value, _ args: Arguments, _ index: Int) throws -> (ys: [Double], band: (lower: [Double], upper: [Double])?) {
+    guard case .object(let replicates as ReplicatesObject) = value else { return (try plotNumbers(value, args, index), nil) }
+    guard let shape = replicates.shape, shape.count == 1 else {
+        let what = replicates.shape.map { "a tensor of shape \(describe($0))" } ?? "one number"
+        throw args.error("\(args.function.name)() draws replicates of a curve (one number per step, per seed); these hold \(what) per seed", argument: index)
+    }
+    return (replicates.summaries.map(\.mean), (replicates.summaries.map(\.low), replicates.summaries.map(\.high)))
+}
+
 /// Applies the common options (title, axis labels, limits) and `save:`; returns the plot.
 private func finish(_ figure: Figure, _ args: Arguments, options: [String: Int]) throws -> Value {
     var figure = figure
@@ -93,31 +103,31 @@ extension Builtins {
         let common = "title: nil, xlabel: nil, ylabel: nil, save: nil"
         return [
             define("plot(a, b: nil, \(common), logy: false, xlim: nil, ylim: nil)", category,
-                   "A line plot of y, of y against x (plot(x, y)), or of several named series ({constant: h1.loss, cosine: h2.loss}, or records of x and of y values with the same names) with a legend. Shown in the terminal; save: \"file.svg\" writes SVG.",
+                   "A line plot of y, of y against x (plot(x, y)), or of several named series ({constant: h1.loss, cosine: h2.loss}, or records of x and of y values with the same names) with a legend. A replicated curve (replicate of a loss curve) is drawn as its mean with its 95% interval shaded. Shown in the terminal; save: \"file.svg\" writes SVG.",
                    example: "type(plot([1, 4, 9]))") { args in
                 var series: [Figure.Series] = []
                 switch (args[0], args[1]) {
                 case (.record(let record), .nil):
                     for (name, value) in record.fields {
-                        let ys = try plotNumbers(value, args, 0)
-                        series.append(.init(name: name, xs: ys.indices.map(Double.init), ys: ys))
+                        let (ys, band) = try plotLine(value, args, 0)
+                        series.append(.init(name: name, xs: ys.indices.map(Double.init), ys: ys, band: band))
                     }
                 case (_, .nil):
-                    let ys = try plotNumbers(args[0], args, 0)
-                    series.append(.init(name: "", xs: ys.indices.map(Double.init), ys: ys))
+                    let (ys, band) = try plotLine(args[0], args, 0)
+                    series.append(.init(name: "", xs: ys.indices.map(Double.init), ys: ys, band: band))
                 case (.record(let xRecord), .record(let yRecord)):
                     for (name, value) in yRecord.fields {
                         guard let xValue = xRecord.fields[name] else {
                             throw args.error("plot(x, y): series '\(name)' has y values but no x values; x has \(xRecord.fields.keys.joined(separator: ", "))", argument: 0)
                         }
-                        let xs = try plotNumbers(xValue, args, 0), ys = try plotNumbers(value, args, 1)
+                        let xs = try plotNumbers(xValue, args, 0), (ys, band) = try plotLine(value, args, 1)
                         guard xs.count == ys.count else { throw args.error("plot(x, y): series '\(name)' has \(xs.count) x and \(ys.count) y values", argument: 1) }
-                        series.append(.init(name: name, xs: xs, ys: ys))
+                        series.append(.init(name: name, xs: xs, ys: ys, band: band))
                     }
                 default:
-                    let xs = try plotNumbers(args[0], args, 0), ys = try plotNumbers(args[1], args, 1)
+                    let xs = try plotNumbers(args[0], args, 0), (ys, band) = try plotLine(args[1], args, 1)
                     guard xs.count == ys.count else { throw args.error("plot(x, y) needs as many x as y values: \(xs.count) and \(ys.count)", argument: 1) }
-                    series.append(.init(name: "", xs: xs, ys: ys))
+                    series.append(.init(name: "", xs: xs, ys: ys, band: band))
                 }
                 return try finish(Figure(kind: .lines, series: series), args, options: optionPositions(args))
             },

@@ -1,4 +1,3 @@
-import CKernels
 import DescentSearch
 import DescentTensor
 #if canImport(Glibc)
@@ -117,11 +116,6 @@ private func significant(_ x: Double) -> String {
 }
 
 private extension String {
-    func replacingNewlines() -> String {
-        String(unicodeScalars.map { $0 == "\n" ? "\u{1}" : ($0 == "\t" ? " " : Character($0)) })
-    }
-    func restoringNewlines() -> String { String(map { $0 == "\u{1}" ? "\n" : $0 }) }
-
     func trimmingTrailingSpaces() -> String {
         var text = self
         while text.last == " " { text.removeLast() }
@@ -181,7 +175,7 @@ private struct SearchRun {
         }
         // From the search's own seed when it has one, so that the same seed gives the same trials.
         if let seedArgument, !args[seedArgument].isNil {
-            var derived = RandomGenerator(seed: UInt64(max(0, try args.integer(seedArgument))) ^ 0xA5A5_5A5A_F00D_CAFE)
+            var derived = args.ip.generator(seed: UInt64(max(0, try args.integer(seedArgument))) ^ 0xA5A5_5A5A_F00D_CAFE)
             return (workers, derived.next())
         }
         return (workers, args.ip.random.next())
@@ -192,18 +186,8 @@ private struct SearchRun {
     mutating func evaluate(_ units: [[Double]], budget: Double?) throws -> [Trial] {
         guard !interrupted, !units.isEmpty else { return [] }
         let first = trials.count
-        var results: [Trial] = []
-        if workers > 1 && units.count > 1 {
-            results = try evaluateInProcesses(units, budget: budget, first: first)
-        } else {
-            for (position, unit) in units.enumerated() {
-                results.append(runTrial(unit, budget: budget, index: first + position))
-                // trap-ok: a result was appended just above
-                if results.last!.error == SearchRun.interruptedMarker { break }
-            }
-        }
         var kept: [Trial] = []
-        for trial in results {
+        for trial in try runTrials(units, budget: budget, first: first) {
             if trial.error == SearchRun.interruptedMarker { interrupted = true; continue }
             kept.append(trial)
         }
@@ -244,91 +228,36 @@ private struct SearchRun {
         return trial
     }
 
-    /// Forks a process for every worker but one (this process is the last); each claims the next
-    /// unevaluated trial from a counter in shared memory, so a worker that drew cheap trials takes
-    /// more of them. A child writes one line per trial (index, score bits, seconds bits, error) to
-    /// its pipe. Each trial's random numbers come from its index, and the results are put back in
-    /// trial order, so they are the same for any number of workers.
-    func evaluateInProcesses(_ units: [[Double]], budget: Double?, first: Int) throws -> [Trial] {
+    /// Runs the trials on the session's worker processes. Each trial's random numbers come from
+    /// its index and the results come back in trial order, so they are the same for any number
+    /// of workers; a trial after an interrupted one never ran.
+    func runTrials(_ units: [[Double]], budget: Double?, first: Int) throws -> [Trial] {
         args.ip.output.flush()
-        guard let shared = mmap(nil, MemoryLayout<Int>.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
-              shared != MAP_FAILED else {
-            throw args.error("\(args.function.name)(): cannot start workers: \(String(cString: strerror(errno)))")
+        let encoded: [[UInt8]?]
+        do {
+            encoded = try ProcessPool(workers: workers).run(count: units.count, childStarted: { [args] in args.ip.defaultWorkers = 1 }, task: { position in
+                let trial = runTrial(units[position], budget: budget, index: first + position)
+                args.ip.output.flush()  // a child's prints go out before it exits
+                var writer = WireWriter()
+                writer.append(trial.score ?? .nan)
+                writer.append(trial.seconds)
+                writer.append(trial.error ?? "")
+                return (writer.bytes, trial.error == SearchRun.interruptedMarker)
+            }, waiting: { [args] in args.ip.interrupt.isRaised })
+        } catch {
+            throw args.error("\(args.function.name)(): \(error.message)")
         }
-        defer { munmap(shared, MemoryLayout<Int>.size) }
-        let nextTrial = shared.bindMemory(to: Int.self, capacity: 1)
-        nextTrial.pointee = 0
-        var children: [(pid: pid_t, reader: Int32)] = []
-        for _ in 1..<min(workers, units.count) {
-            var descriptors: [Int32] = [0, 0]
-            guard pipe(&descriptors) == 0 else { throw args.error("\(args.function.name)(): cannot start a worker: \(String(cString: strerror(errno)))") }
-            let pid = fork()
-            if pid == 0 {
-                close(descriptors[0])
-                var lines = ""
-                while case let position = descent_claim_next(nextTrial), position < units.count {
-                    let trial = runTrial(units[position], budget: budget, index: first + position)
-                    let error = (trial.error ?? "").replacingNewlines()
-                    lines += "\(position)\t\(String((trial.score ?? .nan).bitPattern, radix: 16))\t\(String(trial.seconds.bitPattern, radix: 16))\t\(error)\n"
-                    if trial.error == SearchRun.interruptedMarker { break }
-                }
-                args.ip.output.flush()
-                let bytes = Array(lines.utf8)
-                var offset = 0
-                while offset < bytes.count {
-                    let written = bytes[offset...].withUnsafeBytes { write(descriptors[1], $0.baseAddress, $0.count) }
-                    if written <= 0 { if errno == EINTR { continue }; break }
-                    offset += written
-                }
-                _exit(0)
-            }
-            close(descriptors[1])
-            guard pid > 0 else {
-                close(descriptors[0])
-                throw args.error("\(args.function.name)(): cannot start a worker: \(String(cString: strerror(errno)))")
-            }
-            children.append((pid, descriptors[0]))
+        let results = zip(units, encoded).map { unit, bytes -> Trial in
+            var trial = Trial(config: config(unit), unit: unit, score: nil, budget: budget ?? 1, seconds: 0,
+                              error: "its worker process ended before reporting")
+            guard let bytes else { return trial }
+            var reader = WireReader(bytes)
+            guard let score = reader.double(), let seconds = reader.double(), let error = reader.string() else { return trial }
+            trial.score = score.isNaN ? nil : score
+            trial.seconds = seconds
+            trial.error = error.isEmpty ? nil : error
+            return trial
         }
-        var results = units.map { Trial(config: config($0), unit: $0, score: nil, budget: budget ?? 1, seconds: 0,
-                                        error: "its worker process ended before reporting") }
-        while case let position = descent_claim_next(nextTrial), position < units.count {
-            results[position] = runTrial(units[position], budget: budget, index: first + position)
-            if results[position].error == SearchRun.interruptedMarker { break }
-        }
-        var signalled = false
-        for child in children {
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                // Ctrl-C reaches the workers through the terminal; a time limit or an embedder's
-                // interrupt does not, so the parent passes it on (once) while it waits.
-                var descriptor = pollfd(fd: child.reader, events: Int16(POLLIN), revents: 0)
-                if poll(&descriptor, 1, 100) == 0 {
-                    if args.ip.interrupt.isRaised && !signalled {
-                        signalled = true
-                        for other in children { kill(other.pid, SIGINT) }
-                    }
-                    continue
-                }
-                let count = read(child.reader, &buffer, buffer.count)
-                if count > 0 { bytes += buffer[0..<count]; continue }
-                if count < 0 && errno == EINTR { continue }
-                break
-            }
-            close(child.reader)
-            var status: Int32 = 0
-            while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-                let fields = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
-                guard fields.count == 4, let position = Int(fields[0]), position < results.count,
-                      let scoreBits = UInt64(fields[1], radix: 16), let timeBits = UInt64(fields[2], radix: 16) else { continue }
-                let score = Double(bitPattern: scoreBits)
-                results[position].score = score.isNaN ? nil : score
-                results[position].seconds = Double(bitPattern: timeBits)
-                results[position].error = fields[3].isEmpty ? nil : String(fields[3]).restoringNewlines()
-            }
-        }
-        // Trials after an interrupted one never ran.
         if let stop = results.firstIndex(where: { $0.error == SearchRun.interruptedMarker }) {
             return Array(results[...stop])
         }
@@ -364,7 +293,7 @@ private func generator(_ args: Arguments, seedArgument index: Int) throws -> Ran
     if args[index].isNil { return RandomGenerator(seed: args.ip.random.next()) }
     let seed = try args.integer(index)
     guard seed >= 0 else { throw args.error("\(args.function.name)(): seed must be at least 0, got \(seed)", argument: index) }
-    return RandomGenerator(seed: UInt64(seed))
+    return args.ip.generator(seed: UInt64(seed))
 }
 
 private func positive(_ args: Arguments, _ index: Int, _ name: String) throws -> Double {

@@ -28,6 +28,12 @@ public final class SourceFile: Sendable {
         return (line + firstLine, String(decoding: prefix, as: UTF8.self).count + 1)
     }
 
+    /// The source text a span covers.
+    public func text(of span: SourceSpan) -> String {
+        let start = min(max(Int(span.start), 0), bytes.count), end = min(max(Int(span.end), start), bytes.count)
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
     /// The text of line number `line` (as `lineAndColumn` counts), without its newline.
     public func lineText(_ numberedLine: Int) -> String {
         let line = numberedLine - firstLine + 1

@@ -58,7 +58,7 @@ extension Builtins {
                    example: "seed(42)") { args in
                 let n = try args.integer(0)
                 guard n >= 0 else { throw args.error("seed() needs a whole number of at least 0, got \(n)", argument: 0) }
-                args.ip.random = RandomGenerator(seed: UInt64(n))
+                args.ip.random = args.ip.generator(seed: UInt64(n))
                 return .nil
             },
             define("shape(t)", category, "The sizes of a tensor's dimensions, as a list.", example: "shape(zeros([2, 3]))") { args in

@@ -126,7 +126,7 @@ private func train(_ args: Arguments) throws -> Value {
         if case .number(let d)? = settings.fields["min_delta"] { minDelta = d }
     }
     let verbose = args[10].isNil ? args.ip.showsProgress : args[10].isTruthy
-    var generator = args[11].isNil ? RandomGenerator(seed: args.ip.random.next()) : RandomGenerator(seed: UInt64(max(0, try args.integer(11))))
+    var generator = args[11].isNil ? RandomGenerator(seed: args.ip.random.next()) : args.ip.generator(seed: UInt64(max(0, try args.integer(11))))
 
     let start = monotonicSeconds()
     var stepLosses: [Double] = [], stepRates: [Double] = [], epochLosses: [Double] = [], validationLosses: [Double] = []
@@ -277,7 +277,7 @@ private func noiseScale(_ args: Arguments) throws -> Value {
         return result.gradients.flatMap(\.elements)
     }
     let full = try gradient(x, y)
-    var generator = args[5].isNil ? RandomGenerator(seed: args.ip.random.next()) : RandomGenerator(seed: UInt64(max(0, try args.integer(5))))
+    var generator = args[5].isNil ? RandomGenerator(seed: args.ip.random.next()) : args.ip.generator(seed: UInt64(max(0, try args.integer(5))))
     let plan = Datasets.batchIndices(count: x.shape[0], size: size, shuffle: true, dropLast: true, generator: &generator)
     guard !plan.isEmpty else { throw args.error("noise_scale(): size \(size) is larger than the \(x.shape[0]) samples", argument: 4) }
     var total = 0.0

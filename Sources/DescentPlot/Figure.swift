@@ -13,7 +13,11 @@ public struct Figure: Sendable {
         public var name: String
         public var xs: [Double]
         public var ys: [Double]
-        public init(name: String, xs: [Double], ys: [Double]) { self.name = name; self.xs = xs; self.ys = ys }
+        /// A shaded band around a line (a replicated curve's 95% interval), one bound per x.
+        public var band: (lower: [Double], upper: [Double])?
+        public init(name: String, xs: [Double], ys: [Double], band: (lower: [Double], upper: [Double])? = nil) {
+            self.name = name; self.xs = xs; self.ys = ys; self.band = band
+        }
     }
 
     /// A function sampled on a grid, for heatmaps and contour plots: values[row][column], row 0 at
@@ -55,6 +59,7 @@ public struct Figure: Sendable {
         }
         var xs = series.flatMap(\.xs).filter(\.isFinite)
         var ys = series.flatMap { $0.ys.map(transformY) }.filter(\.isFinite)
+        ys += series.flatMap { ($0.band.map { $0.lower + $0.upper } ?? []).map(transformY) }.filter(\.isFinite)
         if kind == .bars { xs = [-0.5, Double(max(categories.count, 1)) - 0.5]; ys.append(0) }
         func padded(_ values: [Double]) -> ClosedRange<Double> {
             guard let low = values.min(), let high = values.max() else { return 0...1 }

@@ -43,6 +43,28 @@ public struct TerminalRenderer {
             if let grid = figure.grid { canvas.contour(grid, color: 90) }
         default: break
         }
+        // Bands first, lighter than lines: one dot of each character cell's eight inside the bounds.
+        for (index, series) in figure.series.enumerated() where figure.kind == .lines {
+            guard let band = series.band else { continue }
+            let hue = ansiColors[index % ansiColors.count]
+            let bottom = Double(height * 4 - 1)
+            func bound(_ y: Double) -> Double {
+                let dot = dotY(figure.transformY(y))
+                return dot.isFinite ? min(max(dot, 0), bottom) : bottom
+            }
+            let edges = zip(series.xs, zip(band.lower, band.upper)).map { (x: dotX($0), low: bound($1.0), high: bound($1.1)) }
+            for (a, b) in zip(edges, edges.dropFirst()) where a.x.isFinite && b.x.isFinite {
+                let first = Int(min(a.x, b.x).rounded(.up)), last = Int(max(a.x, b.x).rounded(.down))
+                guard first <= last, last - first < 100_000 else { continue }
+                for column in first...last {
+                    let t = b.x == a.x ? 0 : (Double(column) - a.x) / (b.x - a.x)
+                    let low = a.low + (b.low - a.low) * t, high = a.high + (b.high - a.high) * t
+                    for row in Int(min(low, high).rounded())...Int(max(low, high).rounded()) where row % 4 == 1 && column % 2 == 0 {
+                        canvas.dot((Double(column), Double(row)), color: hue)
+                    }
+                }
+            }
+        }
         for (index, series) in figure.series.enumerated() {
             let hue = ansiColors[index % ansiColors.count]
             let points = zip(series.xs, series.ys).map { (dotX($0), dotY(figure.transformY($1))) }

@@ -68,6 +68,19 @@ public struct SVGWriter {
                 }
             }
         }
+        for (index, series) in figure.series.enumerated() where figure.kind == .lines {
+            guard let band = series.band else { continue }
+            // A bound that a log axis cannot show (zero or below) is drawn at the bottom edge.
+            func bound(_ value: Double) -> Double {
+                let position = y(figure.transformY(value))
+                return position.isFinite ? min(max(position, top), top + plotHeight) : top + plotHeight
+            }
+            let upper = zip(series.xs, band.upper).filter { $0.0.isFinite }.map { (x($0.0), bound($0.1)) }
+            let lower = zip(series.xs, band.lower).filter { $0.0.isFinite }.map { (x($0.0), bound($0.1)) }
+            guard !upper.isEmpty else { continue }
+            let outline = (upper + lower.reversed()).map { "\(number($0.0)),\(number($0.1))" }.joined(separator: " ")
+            out += "<polygon class=\"band\" data-name=\"\(escape(series.name))\" points=\"\(outline)\" fill=\"\(svgColors[index % svgColors.count])\" fill-opacity=\"0.2\" stroke=\"none\"/>\n"
+        }
         for (index, series) in figure.series.enumerated() {
             let color = svgColors[index % svgColors.count]
             let points = zip(series.xs, series.ys).map { (x($0), y(figure.transformY($1))) }.filter { $0.0.isFinite && $0.1.isFinite }

@@ -36,8 +36,11 @@ struct DescentCommand: ParsableCommand {
 
     @OptionGroup var limits: Limits
 
+    @OptionGroup var seed: SeedOption
+
     func execute() -> Int32 {
         Limits.apply(maxTensorMemory: limits.maxTensorMemory, maxOutput: limits.maxOutput)
+        seed.apply()
         if builtinsMarkdown {
             Terminal.write(1, Interpreter.builtinsMarkdown(dataDirectory: dataDirectory()))
             return 0
@@ -73,6 +76,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("timeout"), help: ArgumentHelp("Stop the script after SECONDS (exit status 124).", valueName: "SECONDS"))
     var timeout: Double?
 
+    @Option(name: .customLong("seed"), parsing: .unconditional, help: SeedOption.help, transform: SeedOption.parse)
+    var seed: UInt64?
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script.", valueName: "ARGS"))
     var arguments: [String] = []
 
@@ -82,6 +88,7 @@ struct RunCommand: ParsableCommand {
 
     func execute() -> Int32 {
         Limits.apply(maxTensorMemory: maxTensorMemory, maxOutput: maxOutput)
+        SeedOption(seed: seed).apply()
         if let timeout { startTimeLimit(seconds: timeout) }
         let text: String
         do { text = try Files.read(file) } catch {
@@ -110,6 +117,27 @@ struct Limits: ParsableArguments {
         if let maxTensorMemory { TensorMemoryLimit.maxBytes = maxTensorMemory }
         if let maxOutput { outputLimit = maxOutput }
     }
+}
+
+/// `--seed N`: reruns a program on independent random numbers (Interpreter.runSeed).
+struct SeedOption: ParsableArguments {
+    static let help = ArgumentHelp(
+        "Mix N into every random stream, explicit seed(k) calls and seed: arguments included: 0 (the default) gives the usual results, any other N an independent rerun of the same experiment.",
+        valueName: "N")
+
+    @Option(name: .customLong("seed"), parsing: .unconditional, help: help, transform: parse)
+    var seed: UInt64?
+
+    /// Negative numbers are read as values (not options), to be refused with this message.
+    static func parse(_ text: String) throws -> UInt64 {
+        guard let n = UInt64(text) else { throw ValidationError("it must be a whole number of at least 0") }
+        return n
+    }
+
+    init() {}
+    init(seed: UInt64?) { self.seed = seed }
+
+    func apply() { if let seed { runSeed = seed } }
 }
 
 /// `512M`, `2G`, `100000`: a size in bytes.

@@ -27,7 +27,10 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customShort("o"), help: ArgumentHelp("Where to write (default: FILE with the format's extension).", valueName: "OUT"))
     var output: String?
 
+    @OptionGroup var seed: SeedOption
+
     func execute() -> Int32 {
+        seed.apply()
         let text: String
         do { text = try Files.read(file) } catch {
             Terminal.write(2, "error: \(error.message)\n")
@@ -77,6 +80,7 @@ struct ExportCommand: ParsableCommand {
 private func configureForExport(_ interpreter: Interpreter) {
     interpreter.dataDirectory = dataDirectory()
     interpreter.defaultWorkers = coreCount()
+    interpreter.runSeed = runSeed
 }
 
 struct LessonCommand: ParsableCommand {
@@ -89,7 +93,10 @@ struct LessonCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("A lesson's number, or a notebook's path.", valueName: "LESSON"))
     var target: String?
 
+    @OptionGroup var seed: SeedOption
+
     func execute() -> Int32 {
+        seed.apply()
         let lessons = lessonFiles()
         guard let target else {
             guard !lessons.isEmpty else {

@@ -29,6 +29,7 @@ final class REPL {
         (":save", ":save FILE", "write the cells that ran without error as a notebook (a runnable script)"),
         (":time", ":time CODE", "run CODE and report how long it took"),
         (":reset", ":reset", "forget every variable and start afresh"),
+        (":seed", ":seed [N]", "show the run seed, or rerun the session's random numbers with run seed N (as --seed N)"),
         (":quit", ":quit", "leave (Ctrl-D does the same)"),
     ]
 
@@ -182,6 +183,16 @@ final class REPL {
         case ":time":
             guard !argument.isEmpty else { Terminal.write(2, "error: usage: :time CODE\n"); break }
             execute(argument + "\n", timed: true)
+        case ":seed":
+            if argument.isEmpty {
+                Terminal.write(1, "run seed \(interpreter.runSeed)\(interpreter.runSeed == 0 ? " (the default)" : "")\n")
+            } else if let n = UInt64(argument) {
+                runSeed = n
+                interpreter.runSeed = n
+                Terminal.write(1, "run seed \(n): seed(k), seed: arguments and the session's random numbers now mix in \(n)\n")
+            } else {
+                Terminal.write(2, "error: usage: :seed N, with N a whole number of at least 0, got '\(argument)'\n")
+            }
         case ":reset":
             interpreter = makeInterpreter()
             completedCells = []

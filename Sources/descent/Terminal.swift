@@ -150,6 +150,8 @@ enum Files {
 
 /// Bytes a run may print before `print` stops it (`--max-output`).
 nonisolated(unsafe) var outputLimit = 256 << 20
+/// `--seed N` (or `:seed N`): mixed into every random stream of the sessions made from now on.
+nonisolated(unsafe) var runSeed: UInt64 = 0
 
 func coreCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
@@ -162,6 +164,7 @@ func makeInterpreter() -> Interpreter {
     interpreter.showsProgress = interactive
     interpreter.defaultWorkers = coreCount()
     interpreter.dataDirectory = dataDirectory()
+    interpreter.runSeed = runSeed
     interpreter.plotColor = Terminal.wantsColor(1)
     var size = winsize()
     if interactive, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 30 { interpreter.plotWidth = min(Int(size.ws_col), 160) }

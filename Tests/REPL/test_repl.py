@@ -282,6 +282,22 @@ def test_commands_help_vars_time_reset():
         assert "unknown command" in run_cell(s.child, ":nope")
 
 
+def test_seed_command_reruns_the_random_numbers():
+    """:seed N is --seed N for the session: seed(k) and the session stream mix N in, :reset keeps it."""
+    with Session() as s:
+        assert "run seed 0 (the default)" in run_cell(s.child, ":seed")
+        default = re.search(r"Out\[\d+\]: (.*)", run_cell(s.child, "seed(1); rand([2])")).group(1)
+        assert "run seed 7" in run_cell(s.child, ":seed 7")
+        seeded = re.search(r"Out\[\d+\]: (.*)", run_cell(s.child, "seed(1); rand([2])")).group(1)
+        assert seeded != default, (seeded, default)
+        run_cell(s.child, ":reset")
+        assert "run seed 7" in run_cell(s.child, ":seed")
+        assert seeded in run_cell(s.child, "seed(1); rand([2])")
+        run_cell(s.child, ":seed 0")
+        assert default in run_cell(s.child, "seed(1); rand([2])")
+        assert "usage: :seed N" in run_cell(s.child, ":seed -3")
+
+
 def test_save_and_load_round_trip():
     with Session() as s:
         script = os.path.join(s.home, "session.dsc")
