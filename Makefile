@@ -64,7 +64,7 @@ notebook-tests:
 		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-nbformat >/dev/null)
 	python3 Tests/Notebooks/test_export.py $(BIN_DEBUG)
 
-## lesson-tests: run every lesson (asserting its claims) and export it, with a release build as the lessons are sized for one
+## lesson-tests: run every lesson (asserting its claims) under run seeds 0, 1 and 2 (LESSON_SEEDS="0-29" for a sweep) and export it, with a release build as the lessons are sized for one
 lesson-tests: release
 	python3 Tests/Notebooks/test_lessons.py $(BIN_RELEASE)
 

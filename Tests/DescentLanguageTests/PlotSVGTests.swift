@@ -66,6 +66,28 @@ import Testing
         #expect(document.text.contains(title))
     }
 
+    /// A replicated curve is its mean line over a translucent band from the lower to the upper
+    /// bound of its 95% interval, in the series' colour; a plain curve has no band.
+    @Test func replicatedCurvesAreDrawnWithTheirBand() throws {
+        let code = "plot({a: replicate(fn(s) => [1, 2 + s, 3], seeds: 3), b: [3, 2, 1]}, ylim: [-20, 20])"
+        let text = try svg(code)
+        let document = try #require(parse(text))
+        #expect(document.classes.filter { $0 == "band" }.count == 1)
+        #expect(document.classes.filter { $0 == "series" }.count == 2)
+        #expect(text.contains("class=\"band\" data-name=\"a\""))
+        let polygon = try #require(text.components(separatedBy: "<polygon").dropFirst().first)
+        let points = polygon.components(separatedBy: "points=\"")[1].components(separatedBy: "\"")[0]
+            .split(separator: " ").map { $0.split(separator: ",").map { Double($0)! } }
+        #expect(points.count == 6, "three upper and three lower corners")
+        // Upper bounds first (smaller y on the page), then the lower ones back: the middle step,
+        // whose seeds vary, is the only one with a gap between its bounds.
+        #expect(points[0][1] == points[5][1] && points[2][1] == points[3][1] && points[1][1] < points[4][1])
+        let banded = try Interpreter(output: Output { _ in }).run(code, name: "plot.dsc").reprString
+        let meanOnly = try Interpreter(output: Output { _ in }).run(
+            "plot({a: replicate(fn(s) => [1, 2 + s, 3], seeds: 3).mean, b: [3, 2, 1]}, ylim: [-20, 20])", name: "plot.dsc").reprString
+        #expect(banded != meanOnly && banded.contains("⠂"), "the terminal draws the band as single dots around the mean")
+    }
+
     @Test func contourMarksStartEndAndLevels() throws {
         let document = try #require(parse(try svg("contour(fn(v) => v[0] ** 2 + v[1] ** 2, paths: [tensor([[1, 1], [0, 0]])], levels: 3, resolution: 20)")))
         #expect(document.classes.contains("start") && document.classes.contains("end"))
