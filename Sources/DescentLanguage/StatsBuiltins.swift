@@ -178,6 +178,8 @@ private indirect enum Measurement {
     init(_ value: Value) throws {
         switch value {
         case .number(let x): self = .number(x)
+        // As NumPy averages booleans: the mean of a yes/no outcome is how often it happened.
+        case .bool(let b): self = .number(b ? 1 : 0)
         case .object(let object as TensorObject):
             self = object.tensor.rank == 0 ? .number(object.tensor.scalarValue ?? .nan)
                 : .tensor(shape: object.tensor.shape, elements: object.tensor.elements)
@@ -391,7 +393,7 @@ private func runSeeds(_ args: Arguments, _ f: Value, _ seeds: [Int], workers: In
         do {
             let value = try args.call(f, .number(Double(seed)))
             do { outcome = .measured(try Measurement(value)) } catch let error as MeasurementError {
-                outcome = .failed(args.error("replicate(): f(\(seed)) returned \(error.description); it must return a number, a tensor, a list of numbers or a record of them"))
+                outcome = .failed(args.error("replicate(): f(\(seed)) returned \(error.description); it must return a number (or bool), a tensor, a list of numbers or a record of them"))
             }
         } catch let diagnostic as Diagnostic {
             outcome = diagnostic.kind == .interrupted ? .interrupted : .failed(diagnostic)
@@ -482,7 +484,7 @@ extension Builtins {
         let category = "Statistics"
         return [
             define("replicate(f, seeds: 5, workers: nil)", category,
-                   "Runs f(seed) for seeds 0 to seeds - 1 (or for each seed of a list), each with the session's random numbers restarted from its seed as seed(k) does, in parallel worker processes, and summarises what f returns: replicates with values, mean, std, stderr, n and a 95% Student-t interval ci. f may return a number, a tensor or list (summarised element by element) or a record of them (a record of replicates). Results and printed output are the same for any number of workers; changes f makes to variables outside itself are not kept when it runs in a worker.",
+                   "Runs f(seed) for seeds 0 to seeds - 1 (or for each seed of a list), each with the session's random numbers restarted from its seed as seed(k) does, in parallel worker processes, and summarises what f returns: replicates with values, mean, std, stderr, n and a 95% Student-t interval ci. f may return a number (a bool counts as 0 or 1), a tensor or list (summarised element by element) or a record of them (a record of replicates). Results and printed output are the same for any number of workers; changes f makes to variables outside itself are not kept when it runs in a worker.",
                    example: "replicate(fn(s) => mean(randn([100])), seeds: 5).n") { args in
                 let f = try args.function(0)
                 let seeds = try replicateSeeds(args)
