@@ -492,7 +492,9 @@ extension Builtins {
                 var workers = args.ip.defaultWorkers
                 if !workersValue.isNil {
                     workers = try args.integer(workersIndex)
-                    guard workers >= 1 else { throw args.error("replicate(): workers must be at least 1, got \(workers)", argument: workersIndex) }
+                    guard workers >= 1, workers <= 256 else {
+                        throw args.error("replicate(): workers must be between 1 and 256, got \(workers)", argument: workersIndex)
+                    }
                 }
                 let results = try runSeeds(args, f, seeds, workers: workers)
                 var measurements: [Measurement] = []
