@@ -202,6 +202,15 @@ private indirect enum Measurement {
         }
     }
 
+    /// How many numbers it holds.
+    var count: Int {
+        switch self {
+        case .number: 1
+        case .tensor(_, let elements): elements.count
+        case .record(let fields): fields.reduce(0) { $0 + $1.1.count }
+        }
+    }
+
     var kind: String {
         switch self {
         case .number: "a number"
@@ -372,8 +381,10 @@ private func replicateSeeds(_ args: Arguments) throws -> [Int] {
     return seeds
 }
 
-/// Runs f(seed) for every seed on the worker pool and gathers what each returned and printed.
-private func runSeeds(_ args: Arguments, _ f: Value, _ seeds: [Int], workers: Int) throws -> [(SeedOutcome, [UInt8])?] {
+/// Runs f(seed) for every seed on the worker pool and gathers what each returned and printed, and
+/// whether this process was interrupted (Ctrl-C or the time limit) while it ran seeds. A seed that
+/// fails or is interrupted stops the others: the replicate cannot succeed any more.
+private func runSeeds(_ args: Arguments, _ f: Value, _ seeds: [Int], workers: Int) throws -> (results: [(SeedOutcome, [UInt8])?], interrupted: Bool) {
     let ip = args.ip
     ip.output.flush()
     let saved = (random: ip.random, workers: ip.defaultWorkers, progress: ip.showsProgress)
@@ -385,6 +396,7 @@ private func runSeeds(_ args: Arguments, _ f: Value, _ seeds: [Int], workers: In
         ip.defaultWorkers = saved.workers
         ip.showsProgress = saved.progress
     }
+    var interrupted = false
     func runSeed(_ position: Int) -> (bytes: [UInt8], stop: Bool) {
         let seed = seeds[position]
         ip.random = ip.generator(seed: UInt64(seed))
@@ -392,7 +404,16 @@ private func runSeeds(_ args: Arguments, _ f: Value, _ seeds: [Int], workers: In
         let outcome: SeedOutcome
         do {
             let value = try args.call(f, .number(Double(seed)))
-            do { outcome = .measured(try Measurement(value)) } catch let error as MeasurementError {
+            do {
+                let measurement = try Measurement(value)
+                // Every seed returns as many numbers, so the first result bounds what all of them take.
+                let bytes = measurement.count.multipliedReportingOverflow(by: 8 * seeds.count)
+                if bytes.overflow || bytes.partialValue > TensorMemoryLimit.maxBytes {
+                    outcome = .failed(args.error("replicate(): f(\(seed)) returned \(measurement.count) numbers; kept for \(seeds.count) seeds they would take more than the tensor memory limit (\(TensorMemoryLimit.maxBytes) bytes)"))
+                } else {
+                    outcome = .measured(measurement)
+                }
+            } catch let error as MeasurementError {
                 outcome = .failed(args.error("replicate(): f(\(seed)) returned \(error.description); it must return a number (or bool), a tensor, a list of numbers or a record of them"))
             }
         } catch let diagnostic as Diagnostic {
@@ -403,8 +424,12 @@ private func runSeeds(_ args: Arguments, _ f: Value, _ seeds: [Int], workers: In
         ip.output.flush()
         let printed = ip.output.diverted ?? []
         ip.output.diverted = nil
-        if case .interrupted = outcome { return (outcome.encode(output: printed), true) }
-        return (outcome.encode(output: printed), false)
+        switch outcome {
+        case .measured: return (outcome.encode(output: printed), false)
+        case .interrupted: interrupted = true
+        case .failed: break
+        }
+        return (outcome.encode(output: printed), true)
     }
     let pool = ProcessPool(workers: workers)
     let encoded: [[UInt8]?]
@@ -413,7 +438,7 @@ private func runSeeds(_ args: Arguments, _ f: Value, _ seeds: [Int], workers: In
     } catch {
         throw args.error("replicate(): \(error.message)")
     }
-    return encoded.map { $0.flatMap(SeedOutcome.decode) }
+    return (encoded.map { $0.flatMap(SeedOutcome.decode) }, interrupted || ip.interrupt.isRaised)
 }
 
 /// The seeds' measurements, checked to have one structure, as replicates (a record of them for records).
@@ -496,35 +521,29 @@ extension Builtins {
                         throw args.error("replicate(): workers must be between 1 and 256, got \(workers)", argument: workersIndex)
                     }
                 }
-                let results = try runSeeds(args, f, seeds, workers: workers)
-                var measurements: [Measurement] = []
-                var failure: Diagnostic?
-                var interrupted = false
-                for (seed, result) in zip(seeds, results) {
-                    guard let (outcome, printed) = result else {
-                        if !interrupted, failure == nil {
-                            failure = args.error("replicate(): the worker process running f(\(seed)) ended before reporting")
-                        }
-                        continue
-                    }
-                    if !printed.isEmpty, !interrupted, failure == nil {
-                        args.ip.output.write(String(decoding: printed, as: UTF8.self))
-                    }
-                    switch outcome {
-                    case .measured(let measurement): measurements.append(measurement)
-                    case .interrupted: interrupted = true
-                    case .failed(var diagnostic):
-                        guard failure == nil, !interrupted else { continue }
-                        if !diagnostic.message.hasPrefix("replicate()") { diagnostic.message += " (in f(\(seed)), run by replicate)" }
-                        failure = diagnostic
-                    }
-                }
-                if interrupted || args.ip.interrupt.isRaised {
+                let (results, stoppedByUser) = try runSeeds(args, f, seeds, workers: workers)
+                if stoppedByUser {
                     if args.ip.interrupt.hasExpired { throw args.ip.timeLimitReached(at: args.span) }
                     args.ip.interrupt.clear()
                     throw Diagnostic("interrupted", at: args.span, kind: .interrupted)
                 }
-                if let failure { throw failure }
+                // What the seeds printed, in seed order, up to the first that did not finish.
+                var measurements: [Measurement] = []
+                for (seed, result) in zip(seeds, results) {
+                    guard let (outcome, printed) = result else {
+                        throw args.error("replicate(): the worker process running f(\(seed)) ended before reporting")
+                    }
+                    if !printed.isEmpty { args.ip.output.write(String(decoding: printed, as: UTF8.self)) }
+                    switch outcome {
+                    case .measured(let measurement): measurements.append(measurement)
+                    case .interrupted: break
+                    case .failed(var diagnostic):
+                        if !diagnostic.message.hasPrefix("replicate()") { diagnostic.message += " (in f(\(seed)), run by replicate)" }
+                        throw diagnostic
+                    }
+                }
+                // A worker stopped by a signal this process did not see (not Ctrl-C, which reaches both).
+                guard measurements.count == seeds.count else { throw Diagnostic("interrupted", at: args.span, kind: .interrupted) }
                 return try gather(measurements, seeds: seeds, args)
             },
             define("compare(a, b, paired: true)", category,
