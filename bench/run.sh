@@ -46,6 +46,7 @@ done
 echo "overhead: $("$descent" run "$here/overhead.dsc" | tr '\n' ' ')"
 echo "plots (seconds per drawing): $("$descent" run "$here/plots.dsc")"
 echo "search (64 random-search trials, 1 worker and $(nproc)): $("$descent" run "$here/search.dsc" "$(nproc)")"
+echo "replicate (10 seeds of a digits training, 1 worker and $(nproc)): $("$descent" run "$here/replicate.dsc" "$(nproc)")"
 echo "lesson 1's first cell in a terminal: $(python3 "$here/first_cell.py" "$descent" 1 "Learning-rate decay")"
 # Lessons have no reference program: their budget is 30 s each with a release build, for every
 # run seed (the lesson tests run seeds 0, 1 and 2; replicates use every core).
