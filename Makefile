@@ -48,7 +48,7 @@ repl-tests: deps pexpect
 course-tests: release pexpect
 	python3 Tests/Course/test_course.py $(BIN_RELEASE)
 
-## memory-tests: one million optimizer steps with autodiff; resident memory must stay flat
+## memory-tests: one million optimizer steps with grad and adam, and 200,000 hand-written value_and_grad steps, each in its own process; resident memory must stay flat
 memory-tests: release
 	python3 Tests/Robustness/test_memory.py $(BIN_RELEASE)
 
